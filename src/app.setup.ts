@@ -1,0 +1,64 @@
+import { ValidationPipe } from '@nestjs/common';
+import {
+  FastifyAdapter,
+  NestFastifyApplication,
+} from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+
+export const API_PREFIX = 'api';
+export const DOCS_PATH = 'api/docs';
+export const DOCS_JSON_PATH = 'api/docs-json';
+
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+
+/** Reuses a well-formed incoming X-Request-Id (so logs join up across services), else makes one. */
+function requestIdFor(request: IncomingMessage): string {
+  const incoming = request.headers['x-request-id'];
+  return typeof incoming === 'string' && CLIENT_REQUEST_ID.test(incoming)
+    ? incoming
+    : randomUUID();
+}
+
+export function createFastifyAdapter(bodyLimitBytes: number): FastifyAdapter {
+  return new FastifyAdapter({
+    bodyLimit: bodyLimitBytes,
+    genReqId: requestIdFor,
+    requestIdHeader: false,
+  });
+}
+
+function setUpSwagger(app: NestFastifyApplication): void {
+  const config = new DocumentBuilder()
+    .setTitle('Relance WhatsApp sessions')
+    .setDescription(
+      "Links a user's WhatsApp account by QR code and keeps the session alive across failures. " +
+        'Every route except health needs a bearer token whose `sub` is the user id.',
+    )
+    .setVersion('1.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  SwaggerModule.setup(DOCS_PATH, app, document, {
+    jsonDocumentUrl: DOCS_JSON_PATH,
+    swaggerOptions: { persistAuthorization: true },
+  });
+}
+
+/** Everything main.ts and the e2e tests share, so tests run the real HTTP surface. */
+export async function configureApp(app: NestFastifyApplication): Promise<void> {
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  app.setGlobalPrefix(API_PREFIX);
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+    }),
+  );
+  setUpSwagger(app);
+}

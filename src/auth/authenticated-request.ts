@@ -1,0 +1,4 @@
+import type { FastifyRequest } from 'fastify';
+import { AuthenticatedUser } from './authenticated-user';
+
+export type AuthenticatedRequest = FastifyRequest & { user: AuthenticatedUser };

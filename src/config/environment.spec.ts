@@ -1,0 +1,106 @@
+import { assertValidEnvironment } from './environment';
+import { InvalidEnvironmentError } from './env-validation';
+import { loadWhatsAppConfig } from './whatsapp.config';
+
+const VALID_SECRET = 'x'.repeat(32);
+
+function problemsFor(env: NodeJS.ProcessEnv): string[] {
+  try {
+    assertValidEnvironment(env);
+    return [];
+  } catch (error) {
+    if (error instanceof InvalidEnvironmentError) return error.problems;
+    throw error;
+  }
+}
+
+describe('environment validation at boot', () => {
+  it('accepts a minimal environment and applies the documented defaults', () => {
+    expect(problemsFor({ JWT_SECRET: VALID_SECRET })).toEqual([]);
+    expect(loadWhatsAppConfig({})).toMatchObject({
+      sessionsDir: './sessions',
+      maxConnectionFailures: 3,
+      countedDisconnectCodes: [401, 403, 411, 500],
+      wsUrl: undefined,
+      reconnectBaseMs: 2000,
+      reconnectMaxMs: 300000,
+      qrWaitMs: 20000,
+      restoreConcurrency: 10,
+      shutdownTimeoutMs: 10000,
+    });
+  });
+
+  it('refuses a missing JWT_SECRET, naming it', () => {
+    expect(problemsFor({})).toEqual(
+      expect.arrayContaining([expect.stringContaining('JWT_SECRET')]),
+    );
+  });
+
+  it('refuses a JWT_SECRET shorter than 32 characters', () => {
+    expect(problemsFor({ JWT_SECRET: 'short' })).toEqual([
+      'JWT_SECRET must be at least 32 characters',
+    ]);
+  });
+
+  it.each(['2.5', 'three', '0', '-1'])(
+    'refuses WHATSAPP_MAX_CONNECTION_FAILURES=%s',
+    (value) => {
+      const problems = problemsFor({
+        JWT_SECRET: VALID_SECRET,
+        WHATSAPP_MAX_CONNECTION_FAILURES: value,
+      });
+      expect(problems.length).toBeGreaterThan(0);
+      expect(
+        problems.every((problem) =>
+          problem.includes('WHATSAPP_MAX_CONNECTION_FAILURES'),
+        ),
+      ).toBe(true);
+    },
+  );
+
+  it('names every offending variable at once', () => {
+    const problems = problemsFor({
+      JWT_SECRET: 'short',
+      PORT: 'eighty',
+      WHATSAPP_COUNTED_DISCONNECT_CODES: '401,abc',
+      WHATSAPP_WS_URL: 'http://not-a-websocket',
+    });
+    for (const name of [
+      'JWT_SECRET',
+      'PORT',
+      'WHATSAPP_COUNTED_DISCONNECT_CODES',
+      'WHATSAPP_WS_URL',
+    ]) {
+      expect(problems.join('\n')).toContain(name);
+    }
+  });
+
+  it('parses a custom counted list and drops duplicates', () => {
+    expect(
+      loadWhatsAppConfig({ WHATSAPP_COUNTED_DISCONNECT_CODES: '401, 428,401' })
+        .countedDisconnectCodes,
+    ).toEqual([401, 428]);
+  });
+
+  it('refuses a reconnect base above the maximum', () => {
+    expect(
+      problemsFor({
+        JWT_SECRET: VALID_SECRET,
+        WHATSAPP_RECONNECT_BASE_MS: '5000',
+        WHATSAPP_RECONNECT_MAX_MS: '1000',
+      }),
+    ).toEqual([expect.stringContaining('WHATSAPP_RECONNECT_BASE_MS')]);
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(
+      loadWhatsAppConfig({
+        WHATSAPP_MAX_CONNECTION_FAILURES: '',
+        WHATSAPP_WS_URL: '',
+      }),
+    ).toMatchObject({
+      maxConnectionFailures: 3,
+      wsUrl: undefined,
+    });
+  });
+});

@@ -1,0 +1,84 @@
+import { spawnSync } from 'node:child_process';
+import request from 'supertest';
+import { createTestApp, TestApp } from './support/test-app';
+import { stopTestDatabase } from './support/test-database';
+
+describe('service foundation (e2e)', () => {
+  let testApp: TestApp;
+
+  beforeAll(async () => {
+    testApp = await createTestApp();
+  });
+
+  afterAll(async () => {
+    await testApp?.close();
+    await stopTestDatabase();
+  });
+
+  const http = () => request(testApp.app.getHttpServer());
+
+  it('GET /api/health is public and reports MongoDB and the sessions folder up', async () => {
+    const response = await http().get('/api/health').expect(200);
+    expect(response.body).toMatchObject({
+      status: 'ok',
+      info: { mongodb: { status: 'up' }, sessionsDir: { status: 'up' } },
+    });
+  });
+
+  it('GET /api/health/live answers without checking dependencies', async () => {
+    const response = await http().get('/api/health/live').expect(200);
+    expect(response.body.status).toBe('ok');
+  });
+
+  it('serves an OpenAPI document with the bearer scheme at /api/docs-json', async () => {
+    const response = await http().get('/api/docs-json').expect(200);
+    expect(response.body.openapi).toMatch(/^3\./);
+    expect(response.body.components.securitySchemes).toEqual({
+      bearer: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+    });
+  });
+
+  it('serves Swagger UI at /api/docs without a token', async () => {
+    const response = await http().get('/api/docs').expect(200);
+    expect(response.text).toContain('swagger-ui');
+  });
+
+  it('answers unknown routes with the JSON error envelope and a request id', async () => {
+    const response = await http().get('/api/nowhere').expect(404);
+    expect(response.body).toEqual({
+      statusCode: 404,
+      error: 'Not Found',
+      message: 'Cannot GET /api/nowhere',
+      requestId: response.headers['x-request-id'],
+    });
+  });
+});
+
+function bootWith(env: Record<string, string>) {
+  const { JWT_SECRET: _ignored, ...inherited } = process.env;
+  return spawnSync(
+    process.execPath,
+    ['-r', 'ts-node/register', 'src/main.ts'],
+    {
+      env: { ...inherited, TS_NODE_TRANSPILE_ONLY: '1', ...env },
+      encoding: 'utf8',
+      timeout: 30_000,
+    },
+  );
+}
+
+describe('booting the real main.ts with a bad configuration (e2e)', () => {
+  it.each([
+    [{}, 'JWT_SECRET is required'],
+    [{ JWT_SECRET: 'too-short' }, 'JWT_SECRET must be at least 32 characters'],
+    [
+      { JWT_SECRET: 'x'.repeat(32), WHATSAPP_MAX_CONNECTION_FAILURES: '2.5' },
+      'WHATSAPP_MAX_CONNECTION_FAILURES must be an integer',
+    ],
+  ])('exits non-zero with a message for %j', (env, message) => {
+    const result = bootWith(env);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
