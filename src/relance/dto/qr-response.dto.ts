@@ -1,0 +1,34 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export class QrCodeResponseDto {
+  @ApiProperty({ enum: ['awaiting_qr'], example: 'awaiting_qr' })
+  status: 'awaiting_qr';
+
+  @ApiProperty({
+    description: 'The raw QR payload, for clients that render it themselves',
+    example:
+      'https://wa.me/settings/linked_devices#2@abc…,noise…,identity…,adv…,platform…',
+  })
+  qr: string;
+
+  @ApiProperty({
+    description: 'The QR code as a PNG data URL',
+    example: 'data:image/png;base64,iVBORw0KGgo…',
+  })
+  qrImage: string;
+}
+
+export class ConnectedResponseDto {
+  @ApiProperty({ enum: ['connected'], example: 'connected' })
+  status: 'connected';
+}
+
+export class PendingConnectionResponseDto {
+  @ApiProperty({
+    enum: ['connecting', 'disconnected'],
+    example: 'connecting',
+    description:
+      '`connecting`: no QR or connection yet within WHATSAPP_QR_WAIT_MS, ask again. `disconnected`: the attempt ended (see GET /status for why).',
+  })
+  status: 'connecting' | 'disconnected';
+}

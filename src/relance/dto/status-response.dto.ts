@@ -1,0 +1,70 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { WHATSAPP_STATUSES } from '../whatsapp-status';
+import type { WhatsAppStatus } from '../whatsapp-status';
+
+export class DisconnectReasonDto {
+  @ApiProperty({
+    example: 401,
+    description: 'Baileys disconnect code (0 when the close had none)',
+  })
+  code: number;
+
+  @ApiProperty({ example: 'loggedOut' })
+  name: string;
+}
+
+export class StatusResponseDto {
+  @ApiProperty({ enum: WHATSAPP_STATUSES, example: 'connected' })
+  status: WhatsAppStatus;
+
+  @ApiProperty({
+    example: 1,
+    description:
+      'Consecutive counted failures since the last successful connection',
+  })
+  connectionFailureCount: number;
+
+  @ApiProperty({
+    example: 3,
+    description:
+      'At this many consecutive counted failures the session files are deleted',
+  })
+  maxConnectionFailures: number;
+
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: '2026-11-28T10:15:00.000Z',
+  })
+  lastConnectionFailure: Date | null;
+
+  @ApiPropertyOptional({ type: DisconnectReasonDto, nullable: true })
+  lastDisconnectReason: DisconnectReasonDto | null;
+
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
+  lastQrScanDate: Date | null;
+
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
+  lastConnectionCheck: Date | null;
+
+  @ApiProperty({
+    example: true,
+    description:
+      'Session credentials are stored, so a reconnect needs no QR scan',
+  })
+  sessionStored: boolean;
+
+  @ApiPropertyOptional({
+    example: 2,
+    description: 'Present while a reconnect is pending: its attempt number',
+  })
+  reconnectAttempt?: number;
+
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    description: 'Present while a reconnect is pending',
+  })
+  nextReconnectAt?: Date;
+}

@@ -1,0 +1,51 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { ReconnectScheduler } from './reconnect/reconnect-scheduler';
+import { QrImageRenderer } from './qr-image';
+import { RelanceConfigRepository } from './relance-config.repository';
+import { RelanceController } from './relance.controller';
+import { RetryPolicy } from './retry/retry-policy';
+import {
+  RelanceConfig,
+  RelanceConfigSchema,
+} from './schemas/relance-config.schema';
+import { BaileysSocketFactory } from './session/baileys-socket.factory';
+import { DatabaseRetry } from './session/database-retry';
+import { SessionEvents } from './session/session-events';
+import { SessionFiles } from './session/session-files';
+import { SessionLifecycleService } from './session/session-lifecycle.service';
+import { SessionRegistry } from './session/session-registry';
+import { UserLocks } from './session/user-locks';
+import { WhatsAppSocketFactory } from './session/whatsapp-socket';
+
+@Module({
+  imports: [
+    MongooseModule.forFeature([
+      { name: RelanceConfig.name, schema: RelanceConfigSchema },
+    ]),
+  ],
+  controllers: [RelanceController],
+  providers: [
+    RetryPolicy,
+    RelanceConfigRepository,
+    SessionFiles,
+    SessionRegistry,
+    SessionEvents,
+    UserLocks,
+    ReconnectScheduler,
+    DatabaseRetry,
+    QrImageRenderer,
+    SessionLifecycleService,
+    { provide: WhatsAppSocketFactory, useClass: BaileysSocketFactory },
+  ],
+  exports: [
+    SessionLifecycleService,
+    RelanceConfigRepository,
+    RetryPolicy,
+    SessionEvents,
+    SessionFiles,
+    ReconnectScheduler,
+    SessionRegistry,
+  ],
+})
+export class RelanceModule {}

@@ -1,0 +1,139 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { whatsappConfig } from '../../config/whatsapp.config';
+import {
+  CONNECTION_REPLACED,
+  RESTART_REQUIRED,
+  TIMED_OUT,
+} from './disconnect-codes';
+import {
+  CloseEvent,
+  DisconnectDecision,
+  SessionState,
+} from './disconnect-decision';
+
+type PolicySettings = Pick<
+  ConfigType<typeof whatsappConfig>,
+  'maxConnectionFailures' | 'countedDisconnectCodes'
+>;
+
+/**
+ * The one place that decides what a Baileys close means, and the only place
+ * that compares a failure count with the threshold. Pure: no I/O, no clock.
+ */
+@Injectable()
+export class RetryPolicy {
+  private readonly countedCodes: ReadonlySet<number>;
+
+  constructor(
+    @Inject(whatsappConfig.KEY) private readonly settings: PolicySettings,
+  ) {
+    this.countedCodes = new Set(settings.countedDisconnectCodes);
+  }
+
+  get maxConnectionFailures(): number {
+    return this.settings.maxConnectionFailures;
+  }
+
+  /** Whether this close adds one to the consecutive failure count. */
+  countsAsFailure(close: CloseEvent): boolean {
+    return (
+      !close.endedByUs &&
+      close.code !== RESTART_REQUIRED &&
+      !this.isQrExpiry(close) &&
+      close.code !== undefined &&
+      this.countedCodes.has(close.code)
+    );
+  }
+
+  decide(close: CloseEvent, state: SessionState): DisconnectDecision {
+    const unchanged = {
+      countFailure: false,
+      failureCount: state.failureCount,
+      deleteSession: false,
+    };
+    if (close.endedByUs) {
+      return {
+        ...unchanged,
+        outcome: 'ignored',
+        reconnect: 'never',
+        status: 'disconnected',
+        requiresQr: false,
+      };
+    }
+    if (close.code === RESTART_REQUIRED) {
+      return {
+        ...unchanged,
+        outcome: 'restart_required',
+        reconnect: 'now',
+        status: 'connecting',
+        requiresQr: false,
+      };
+    }
+    if (this.isQrExpiry(close)) {
+      return {
+        ...unchanged,
+        outcome: 'qr_expired',
+        reconnect: 'never',
+        status: 'disconnected',
+        requiresQr: true,
+      };
+    }
+    if (this.countsAsFailure(close)) {
+      return this.decideCountedFailure(state.failureCount + 1);
+    }
+    if (close.code === CONNECTION_REPLACED) {
+      return {
+        ...unchanged,
+        outcome: 'connection_replaced',
+        reconnect: 'never',
+        status: 'disconnected',
+        requiresQr: false,
+      };
+    }
+    return {
+      ...unchanged,
+      outcome: 'transient',
+      reconnect: 'later',
+      status: 'disconnected',
+      requiresQr: false,
+    };
+  }
+
+  /** A stored count at or above the threshold (e.g. after it was lowered) means the files must go before a new QR. */
+  mustResetBeforeQr(storedFailureCount: number): boolean {
+    return storedFailureCount >= this.maxConnectionFailures;
+  }
+
+  /** The lowest count at which one more counted failure deletes the session. */
+  get atRiskFailureCount(): number {
+    return Math.max(0, this.maxConnectionFailures - 1);
+  }
+
+  private decideCountedFailure(failureCount: number): DisconnectDecision {
+    if (failureCount >= this.maxConnectionFailures) {
+      return {
+        outcome: 'threshold_reached',
+        countFailure: true,
+        failureCount: 0,
+        deleteSession: true,
+        reconnect: 'never',
+        status: 'disconnected',
+        requiresQr: true,
+      };
+    }
+    return {
+      outcome: 'counted_failure',
+      countFailure: true,
+      failureCount,
+      deleteSession: false,
+      reconnect: 'later',
+      status: 'disconnected',
+      requiresQr: false,
+    };
+  }
+
+  private isQrExpiry(close: CloseEvent): boolean {
+    return close.awaitingQr && close.code === TIMED_OUT;
+  }
+}

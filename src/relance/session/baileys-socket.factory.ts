@@ -1,0 +1,82 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import makeWASocket, {
+  ConnectionState,
+  useMultiFileAuthState,
+} from '@whiskeysockets/baileys';
+import { whatsappConfig } from '../../config/whatsapp.config';
+import { BaileysLoggerBridge } from './baileys-logger';
+import { SessionFiles } from './session-files';
+import {
+  SocketHandlers,
+  WhatsAppSocket,
+  WhatsAppSocketFactory,
+} from './whatsapp-socket';
+
+interface BoomLike {
+  output?: { statusCode?: number };
+  message?: string;
+}
+
+function routeConnectionUpdate(
+  update: Partial<ConnectionState>,
+  handlers: SocketHandlers,
+): void {
+  if (update.qr) handlers.onQr(update.qr);
+  if (update.isNewLogin) handlers.onPaired();
+  if (update.connection === 'open') handlers.onOpen();
+  if (update.connection === 'close') {
+    const error = update.lastDisconnect?.error as BoomLike | undefined;
+    handlers.onClose({
+      code: error?.output?.statusCode,
+      message: error?.message,
+    });
+  }
+}
+
+/**
+ * Production socket: Baileys with multi-file auth state in the user's session
+ * folder, the bundled protocol version (no network version lookup) and
+ * credentials saved on every update.
+ */
+@Injectable()
+export class BaileysSocketFactory extends WhatsAppSocketFactory {
+  private readonly logger = new Logger(BaileysSocketFactory.name);
+
+  constructor(
+    private readonly files: SessionFiles,
+    @Inject(whatsappConfig.KEY)
+    private readonly config: ConfigType<typeof whatsappConfig>,
+  ) {
+    super();
+  }
+
+  async create(
+    userId: string,
+    handlers: SocketHandlers,
+  ): Promise<WhatsAppSocket> {
+    const dir = await this.files.ensureDir(userId);
+    const { state, saveCreds } = await useMultiFileAuthState(dir);
+    const sock = makeWASocket({
+      auth: state,
+      logger: new BaileysLoggerBridge(this.logger, userId),
+      markOnlineOnConnect: false,
+      syncFullHistory: false,
+      ...(this.config.wsUrl ? { waWebSocketUrl: this.config.wsUrl } : {}),
+    });
+    sock.ev.on('creds.update', () => {
+      saveCreds().catch((error: unknown) =>
+        this.logger.error(
+          `Could not save credentials for user ${userId}: ${(error as Error).message}`,
+        ),
+      );
+    });
+    sock.ev.on('connection.update', (update) =>
+      routeConnectionUpdate(update, handlers),
+    );
+    return {
+      end: () => sock.end(undefined),
+      logout: () => sock.logout(),
+    };
+  }
+}
