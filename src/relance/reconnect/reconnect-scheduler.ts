@@ -49,7 +49,7 @@ export class ReconnectScheduler {
 
     state.backoff = state.backoff
       ? state.backoff.next(undefined)
-      : this.factory.next(undefined);
+      : this.factory.next();
     state.attempts += 1;
     const delayMs = state.backoff.duration;
     state.pending = {
