@@ -118,7 +118,7 @@ export class RelanceConfigRepository {
             ...(close.countFailure ? { lastConnectionFailure: close.at } : {}),
           },
         },
-        { ...UPSERT_AND_RETURN, projection: { connectionFailureCount: 1 } },
+        UPSERT_AND_RETURN,
       )
       .exec();
     return (doc as StoredFields | null)?.connectionFailureCount ?? 0;
