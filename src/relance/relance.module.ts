@@ -11,6 +11,10 @@ import {
 } from './schemas/relance-config.schema';
 import { BaileysSocketFactory } from './session/baileys-socket.factory';
 import { DatabaseRetry } from './session/database-retry';
+import {
+  LifecycleTelemetry,
+  NoopLifecycleTelemetry,
+} from './session/lifecycle-telemetry';
 import { SessionEvents } from './session/session-events';
 import { SessionFiles } from './session/session-files';
 import { SessionLifecycleService } from './session/session-lifecycle.service';
@@ -37,6 +41,7 @@ import { WhatsAppSocketFactory } from './session/whatsapp-socket';
     QrImageRenderer,
     SessionLifecycleService,
     { provide: WhatsAppSocketFactory, useClass: BaileysSocketFactory },
+    { provide: LifecycleTelemetry, useClass: NoopLifecycleTelemetry },
   ],
   exports: [
     SessionLifecycleService,

@@ -8,6 +8,7 @@ import { CloseEvent, DisconnectDecision } from '../retry/disconnect-decision';
 import { RetryPolicy } from '../retry/retry-policy';
 import { WhatsAppStatus } from '../whatsapp-status';
 import { DatabaseRetry } from './database-retry';
+import { LifecycleTelemetry } from './lifecycle-telemetry';
 import { SessionEvent, SessionEvents } from './session-events';
 import { SessionFiles } from './session-files';
 import { LiveSession, SessionRegistry, SessionStart } from './session-registry';
@@ -53,6 +54,8 @@ const ANSWERS_QR_REQUEST = (event: SessionEvent) =>
 @Injectable()
 export class SessionLifecycleService {
   private readonly logger = new Logger(SessionLifecycleService.name);
+  /** When each user's last unplanned close happened, for the close-to-reopen time. */
+  private readonly lastCloseAt = new Map<string, number>();
 
   constructor(
     private readonly factory: WhatsAppSocketFactory,
@@ -64,6 +67,7 @@ export class SessionLifecycleService {
     private readonly events: SessionEvents,
     private readonly reconnects: ReconnectScheduler,
     private readonly databaseRetry: DatabaseRetry,
+    private readonly telemetry: LifecycleTelemetry,
     @Inject(whatsappConfig.KEY)
     private readonly config: ConfigType<typeof whatsappConfig>,
   ) {}
@@ -264,6 +268,7 @@ export class SessionLifecycleService {
       );
       this.publishStatus(userId, 'awaiting_qr');
     }
+    this.telemetry.qrIssued();
     this.events.emit(userId, { type: 'qr', qr });
   }
 
@@ -277,6 +282,7 @@ export class SessionLifecycleService {
       this.repository.markConnected(userId, new Date(), session.afterQrScan),
     );
     this.logger.log(`✓ Successfully connected for user ${userId}`);
+    this.telemetry.opened(this.secondsSinceLastClose(userId));
     this.publishStatus(userId, 'connected', { connectionFailureCount: 0 });
   }
 
@@ -308,6 +314,8 @@ export class SessionLifecycleService {
     this.logger.log(
       `Connection closed for user ${userId}: code ${close.code ?? 'none'} (${disconnectCodeName(close.code)}) -> ${decision.outcome}`,
     );
+    this.lastCloseAt.set(userId, Date.now());
+    this.telemetry.closeHandled(close.code, decision.outcome);
     if (decision.countFailure) {
       this.logCountedFailure(userId, recordedCount);
     }
@@ -334,6 +342,7 @@ export class SessionLifecycleService {
       `User ${userId} - ${this.policy.maxConnectionFailures} consecutive failures, deleting session files`,
     );
     await this.files.delete(userId);
+    this.telemetry.sessionDeleted('threshold');
   }
 
   private applyReconnect(
@@ -384,6 +393,7 @@ export class SessionLifecycleService {
   }
 
   private reconnectInBackground(userId: string): void {
+    this.telemetry.reconnectAttempted();
     this.startInBackground(userId)
       .then((outcome) => {
         if (outcome === 'no_credentials') {
@@ -425,6 +435,7 @@ export class SessionLifecycleService {
       `Force disconnect - deleting session files for user ${userId}`,
     );
     await this.files.delete(userId);
+    this.telemetry.sessionDeleted('force');
     this.publishStatus(userId, 'disconnected', { connectionFailureCount: 0 });
   }
 
@@ -462,6 +473,12 @@ export class SessionLifecycleService {
     > = {},
   ): void {
     this.events.emit(userId, { type: 'status', status, ...extra });
+  }
+
+  private secondsSinceLastClose(userId: string): number | undefined {
+    const closedAt = this.lastCloseAt.get(userId);
+    this.lastCloseAt.delete(userId);
+    return closedAt === undefined ? undefined : (Date.now() - closedAt) / 1000;
   }
 
   private persist<T>(write: () => Promise<T>): Promise<T> {
