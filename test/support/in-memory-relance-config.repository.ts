@@ -1,0 +1,114 @@
+import {
+  RecordedClose,
+  RelanceConfigRepository,
+  StoredRelanceConfig,
+} from '../../src/relance/relance-config.repository';
+import { WhatsAppStatus } from '../../src/relance/whatsapp-status';
+
+type PublicRepository = Pick<
+  RelanceConfigRepository,
+  keyof RelanceConfigRepository
+>;
+
+/**
+ * The repository's contract in memory, for unit tests. Each method applies its
+ * change in one synchronous step, as a MongoDB update would, after yielding
+ * once so concurrent callers interleave.
+ */
+export class InMemoryRelanceConfigRepository implements PublicRepository {
+  readonly docs = new Map<string, StoredRelanceConfig>();
+  writes = 0;
+
+  private async atomically<T>(
+    userId: string,
+    change: (doc: StoredRelanceConfig) => T,
+  ): Promise<T> {
+    await Promise.resolve();
+    this.writes += 1;
+    const doc = this.docs.get(userId) ?? {
+      userId,
+      whatsappStatus: 'disconnected' as WhatsAppStatus,
+      connectionFailureCount: 0,
+      disconnectedByUser: false,
+    };
+    this.docs.set(userId, doc);
+    return change(doc);
+  }
+
+  async findByUserId(userId: string): Promise<StoredRelanceConfig | undefined> {
+    await Promise.resolve();
+    const doc = this.docs.get(userId);
+    return doc ? { ...doc } : undefined;
+  }
+
+  setStatus(userId: string, status: WhatsAppStatus, at: Date): Promise<void> {
+    return this.atomically(userId, (doc) => {
+      doc.whatsappStatus = status;
+      doc.lastConnectionCheck = at;
+    });
+  }
+
+  markConnected(userId: string, at: Date, afterQrScan: boolean): Promise<void> {
+    return this.atomically(userId, (doc) => {
+      Object.assign(doc, {
+        whatsappStatus: 'connected',
+        connectionFailureCount: 0,
+        lastConnectionCheck: at,
+        disconnectedByUser: false,
+      });
+      if (afterQrScan) doc.lastQrScanDate = at;
+      delete doc.lastConnectionFailure;
+    });
+  }
+
+  recordClose(userId: string, close: RecordedClose): Promise<number> {
+    return this.atomically(userId, (doc) => {
+      doc.connectionFailureCount += close.countFailure ? 1 : 0;
+      Object.assign(doc, {
+        whatsappStatus: close.status,
+        lastDisconnectReason: close.reason,
+        lastConnectionCheck: close.at,
+      });
+      if (close.countFailure) doc.lastConnectionFailure = close.at;
+      return doc.connectionFailureCount;
+    });
+  }
+
+  resetAfterThreshold(userId: string, reachedCount: number): Promise<boolean> {
+    return this.atomically(userId, (doc) => {
+      if (doc.connectionFailureCount < reachedCount) return false;
+      doc.connectionFailureCount = 0;
+      doc.whatsappStatus = 'disconnected';
+      return true;
+    });
+  }
+
+  markDisconnectedByUser(userId: string, at: Date): Promise<void> {
+    return this.atomically(userId, (doc) => {
+      Object.assign(doc, {
+        whatsappStatus: 'disconnected',
+        disconnectedByUser: true,
+        lastConnectionCheck: at,
+      });
+    });
+  }
+
+  resetSession(userId: string, at: Date, byUser: boolean): Promise<void> {
+    return this.atomically(userId, (doc) => {
+      Object.assign(doc, {
+        whatsappStatus: 'disconnected',
+        connectionFailureCount: 0,
+        disconnectedByUser: byUser,
+        lastConnectionCheck: at,
+      });
+      delete doc.lastConnectionFailure;
+    });
+  }
+
+  async findRestorable(userIds: string[]): Promise<string[]> {
+    await Promise.resolve();
+    return userIds.filter(
+      (userId) => !this.docs.get(userId)?.disconnectedByUser,
+    );
+  }
+}
