@@ -75,6 +75,11 @@ export class WhatsAppEnv {
   @ToInteger()
   @IsInt()
   @Min(100)
+  WHATSAPP_RESTORE_TIMEOUT_MS: number = 30000;
+
+  @ToInteger()
+  @IsInt()
+  @Min(100)
   WHATSAPP_SHUTDOWN_TIMEOUT_MS: number = 10000;
 }
 
@@ -102,6 +107,7 @@ export function loadWhatsAppConfig(env: NodeJS.ProcessEnv) {
     logoutTimeoutMs: parsed.WHATSAPP_LOGOUT_TIMEOUT_MS,
     restoreConcurrency: parsed.WHATSAPP_RESTORE_CONCURRENCY,
     restoreJitterMs: parsed.WHATSAPP_RESTORE_JITTER_MS,
+    restoreTimeoutMs: parsed.WHATSAPP_RESTORE_TIMEOUT_MS,
     shutdownTimeoutMs: parsed.WHATSAPP_SHUTDOWN_TIMEOUT_MS,
   };
 }

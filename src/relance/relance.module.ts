@@ -2,6 +2,9 @@ import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { ReconnectScheduler } from './reconnect/reconnect-scheduler';
 import { QrImageRenderer } from './qr-image';
+import { RestoreState } from './restore/restore-state';
+import { SessionRestoreService } from './restore/session-restore.service';
+import { SessionShutdownService } from './restore/session-shutdown.service';
 import { RelanceConfigRepository } from './relance-config.repository';
 import { RelanceController } from './relance.controller';
 import { RetryPolicy } from './retry/retry-policy';
@@ -40,10 +43,15 @@ import { WhatsAppSocketFactory } from './session/whatsapp-socket';
     DatabaseRetry,
     QrImageRenderer,
     SessionLifecycleService,
+    RestoreState,
+    SessionRestoreService,
+    SessionShutdownService,
     { provide: WhatsAppSocketFactory, useClass: BaileysSocketFactory },
     { provide: LifecycleTelemetry, useClass: NoopLifecycleTelemetry },
   ],
   exports: [
+    RestoreState,
+    SessionRestoreService,
     SessionLifecycleService,
     RelanceConfigRepository,
     RetryPolicy,

@@ -8,6 +8,8 @@ export type SessionEvent =
       status: WhatsAppStatus;
       connectionFailureCount?: number;
       nextReconnectAt?: Date;
+      /** Why a connection ended, when the caller must act (stored credentials need a scan). */
+      reason?: 'needs_qr';
     }
   | { type: 'qr'; qr: string };
 

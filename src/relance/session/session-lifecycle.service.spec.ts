@@ -73,8 +73,8 @@ describe('SessionLifecycleService', () => {
     for (const level of ['log', 'warn'] as const) {
       jest
         .spyOn(Logger.prototype, level)
-        .mockImplementation((message: unknown) => {
-          logs.push(String(message));
+        .mockImplementation((...args: unknown[]) => {
+          logs.push(String(args[0]));
         });
     }
   });

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  ServiceUnavailableException,
+} from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConfigType } from '@nestjs/config';
 import { whatsappConfig } from '../../config/whatsapp.config';
 import { ReconnectScheduler } from '../reconnect/reconnect-scheduler';
@@ -41,6 +47,12 @@ export interface SessionStatus {
 export type BackgroundStartOutcome =
   'started' | 'already_live' | 'no_credentials';
 
+export type BackgroundConnectOutcome = 'restored' | 'needs_qr' | 'failed';
+
+const ENDS_BACKGROUND_CONNECT = (event: SessionEvent) =>
+  event.type === 'status' &&
+  (event.status === 'connected' || event.status === 'disconnected');
+
 const ANSWERS_QR_REQUEST = (event: SessionEvent) =>
   event.type === 'qr' ||
   (event.type === 'status' &&
@@ -56,6 +68,7 @@ export class SessionLifecycleService {
   private readonly logger = new Logger(SessionLifecycleService.name);
   /** When each user's last unplanned close happened, for the close-to-reopen time. */
   private readonly lastCloseAt = new Map<string, number>();
+  private shuttingDown = false;
 
   constructor(
     private readonly factory: WhatsAppSocketFactory,
@@ -74,6 +87,7 @@ export class SessionLifecycleService {
 
   /** Starts (or reuses) the user's socket and answers with its first QR, `connected`, or `connecting` after the wait. */
   async generateQRCode(userId: string): Promise<QrOutcome> {
+    this.refuseWhileShuttingDown();
     const waiter = this.events.waitFor(
       userId,
       ANSWERS_QR_REQUEST,
@@ -104,6 +118,7 @@ export class SessionLifecycleService {
   /** Connects a user from stored credentials without ever showing a QR (boot restore, reconnects). */
   async startInBackground(userId: string): Promise<BackgroundStartOutcome> {
     return this.locks.run(userId, async () => {
+      this.refuseWhileShuttingDown();
       if (this.registry.get(userId)) return 'already_live';
       if (!(await this.files.hasCredentials(userId))) return 'no_credentials';
       await this.startSocket(userId, {
@@ -112,6 +127,49 @@ export class SessionLifecycleService {
       });
       return 'started';
     });
+  }
+
+  /** Starts from stored credentials and waits (bounded) for the connection to open or end. */
+  async connectInBackground(
+    userId: string,
+    timeoutMs: number,
+  ): Promise<BackgroundConnectOutcome> {
+    const waiter = this.events.waitFor(
+      userId,
+      ENDS_BACKGROUND_CONNECT,
+      timeoutMs,
+    );
+    let started: BackgroundStartOutcome;
+    try {
+      started = await this.startInBackground(userId);
+    } catch (error) {
+      waiter.cancel();
+      throw error;
+    }
+    if (started !== 'started') {
+      waiter.cancel();
+      return started === 'already_live' ? 'restored' : 'needs_qr';
+    }
+    const event = await waiter.promise;
+    if (event?.type === 'status' && event.status === 'connected')
+      return 'restored';
+    if (event?.type === 'status' && event.reason === 'needs_qr')
+      return 'needs_qr';
+    return 'failed';
+  }
+
+  /**
+   * Graceful shutdown: refuses new work, cancels reconnects, ends every socket
+   * as ours, then waits (bounded) for in-flight operations to finish.
+   */
+  async shutDown(timeoutMs: number): Promise<number> {
+    this.shuttingDown = true;
+    const closed = this.endAllSockets();
+    const deadline = Date.now() + timeoutMs;
+    while (this.locks.activeUsers > 0 && Date.now() < deadline) {
+      await sleep(20);
+    }
+    return closed;
   }
 
   async disconnect(userId: string, force: boolean): Promise<void> {
@@ -157,6 +215,14 @@ export class SessionLifecycleService {
     const live = this.registry.get(userId);
     if (live) return live.status;
     return this.reconnects.pending(userId) ? 'connecting' : 'disconnected';
+  }
+
+  private refuseWhileShuttingDown(): void {
+    if (this.shuttingDown) {
+      throw new ServiceUnavailableException(
+        'The service is shutting down; retry shortly',
+      );
+    }
   }
 
   private async prepareInteractiveSession(

@@ -1,0 +1,98 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { bulkhead } from 'cockatiel';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { whatsappConfig } from '../../config/whatsapp.config';
+import { RelanceConfigRepository } from '../relance-config.repository';
+import { DatabaseRetry } from '../session/database-retry';
+import { SessionFiles } from '../session/session-files';
+import { SessionLifecycleService } from '../session/session-lifecycle.service';
+import { RestoreState } from './restore-state';
+
+export type RestoreOutcome = 'restored' | 'needs_qr' | 'failed';
+
+export interface RestoreSummary {
+  restored: number;
+  needsQr: number;
+  failed: number;
+  /** Stored sessions not restored because their user disconnected deliberately. */
+  skipped: number;
+}
+
+/**
+ * At boot, reconnects every user with stored session files who did not
+ * disconnect deliberately: bounded concurrency, jittered starts, never a QR,
+ * and one user's failure never blocks the others.
+ */
+@Injectable()
+export class SessionRestoreService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(SessionRestoreService.name);
+  private running?: Promise<RestoreSummary>;
+
+  constructor(
+    private readonly lifecycle: SessionLifecycleService,
+    private readonly repository: RelanceConfigRepository,
+    private readonly files: SessionFiles,
+    private readonly databaseRetry: DatabaseRetry,
+    private readonly state: RestoreState,
+    @Inject(whatsappConfig.KEY)
+    private readonly config: ConfigType<typeof whatsappConfig>,
+  ) {}
+
+  /** Restores in the background: the HTTP API is up while sessions come back. */
+  onApplicationBootstrap(): void {
+    this.running = this.restoreAll()
+      .catch((error: unknown) => {
+        this.logger.error(`Boot restore failed: ${(error as Error).message}`);
+        return { restored: 0, needsQr: 0, failed: 0, skipped: 0 };
+      })
+      .finally(() => this.state.markFinished());
+  }
+
+  /** The boot restore's result, once it has finished. */
+  whenFinished(): Promise<RestoreSummary> | undefined {
+    return this.running;
+  }
+
+  async restoreAll(): Promise<RestoreSummary> {
+    const stored = await this.files.listUsersWithCredentials();
+    const users = await this.databaseRetry.run(() =>
+      this.repository.findRestorable(stored),
+    );
+    const slots = bulkhead(this.config.restoreConcurrency, Infinity);
+    const outcomes = await Promise.all(
+      users.map((userId) => slots.execute(() => this.restoreOne(userId))),
+    );
+    const summary: RestoreSummary = {
+      restored: outcomes.filter((outcome) => outcome === 'restored').length,
+      needsQr: outcomes.filter((outcome) => outcome === 'needs_qr').length,
+      failed: outcomes.filter((outcome) => outcome === 'failed').length,
+      skipped: stored.length - users.length,
+    };
+    this.logger.log(
+      `Boot restore: ${summary.restored} restored, ${summary.failed} failed, ${summary.needsQr} need a QR scan, ${summary.skipped} skipped (disconnected by their user)`,
+    );
+    return summary;
+  }
+
+  private async restoreOne(userId: string): Promise<RestoreOutcome> {
+    // Jitter spreads the handshakes so a restart does not hit WhatsApp all at once.
+    await sleep(Math.floor(Math.random() * this.config.restoreJitterMs));
+    try {
+      return await this.lifecycle.connectInBackground(
+        userId,
+        this.config.restoreTimeoutMs,
+      );
+    } catch (error) {
+      this.logger.warn(
+        `Could not restore user ${userId}: ${(error as Error).message}`,
+      );
+      return 'failed';
+    }
+  }
+}
