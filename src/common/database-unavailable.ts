@@ -24,3 +24,15 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     )
   );
 }
+
+/**
+ * Errors worth retrying for a session write: the database is unreachable, or
+ * it refused a write under contention (MongoDB's WriteConflict, FerretDB's
+ * SQLite "database is locked").
+ */
+export function isRetryableDatabaseError(error: unknown): boolean {
+  if (isDatabaseUnavailable(error)) return true;
+  if (!(error instanceof Error)) return false;
+  const code = (error as Error & { code?: unknown }).code;
+  return code === 112 || /database is locked|SQLITE_BUSY/.test(error.message);
+}

@@ -5,21 +5,21 @@ import {
   retry,
   RetryPolicy as CockatielRetry,
 } from 'cockatiel';
-import { isDatabaseUnavailable } from '../../common/database-unavailable';
+import { isRetryableDatabaseError } from '../../common/database-unavailable';
 
 /**
- * Connection events must not be lost while MongoDB is down: their writes are
- * retried (bounded) with backoff. Only "database unreachable" errors are
- * retried; a bad query fails at once.
+ * Connection events must not be lost while MongoDB is down or busy: their
+ * writes are retried (bounded) with backoff. Other errors (a bad query) fail
+ * at once.
  */
 @Injectable()
 export class DatabaseRetry implements OnModuleInit {
   private readonly logger = new Logger(DatabaseRetry.name);
   private readonly policy: CockatielRetry = retry(
-    handleWhen(isDatabaseUnavailable),
+    handleWhen(isRetryableDatabaseError),
     {
-      maxAttempts: 12,
-      backoff: new ExponentialBackoff({ initialDelay: 250, maxDelay: 10_000 }),
+      maxAttempts: 20,
+      backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 5_000 }),
     },
   );
 

@@ -7,6 +7,7 @@ import {
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConfigType } from '@nestjs/config';
 import { whatsappConfig } from '../../config/whatsapp.config';
+import { LogFields, logLine } from '../../logging/log-line';
 import { ReconnectScheduler } from '../reconnect/reconnect-scheduler';
 import { RelanceConfigRepository } from '../relance-config.repository';
 import { disconnectCodeName } from '../retry/disconnect-codes';
@@ -323,7 +324,7 @@ export class SessionLifecycleService {
       await this.persist(() =>
         this.repository.setStatus(userId, 'disconnected', new Date()),
       );
-      this.publishStatus(userId, 'disconnected');
+      this.publishStatus(userId, 'disconnected', { reason: 'needs_qr' });
       return;
     }
     session.latestQr = qr;
@@ -347,7 +348,9 @@ export class SessionLifecycleService {
     await this.persist(() =>
       this.repository.markConnected(userId, new Date(), session.afterQrScan),
     );
-    this.logger.log(`✓ Successfully connected for user ${userId}`);
+    this.logger.log(
+      logLine(`✓ Successfully connected for user ${userId}`, { userId }),
+    );
     this.telemetry.opened(this.secondsSinceLastClose(userId));
     this.publishStatus(userId, 'connected', { connectionFailureCount: 0 });
   }
@@ -377,35 +380,52 @@ export class SessionLifecycleService {
     const decision = this.policy.decide(event, {
       failureCount: countFailure ? recordedCount - 1 : recordedCount,
     });
+    const closeFields = {
+      userId,
+      code: close.code,
+      decision: decision.outcome,
+    };
     this.logger.log(
-      `Connection closed for user ${userId}: code ${close.code ?? 'none'} (${disconnectCodeName(close.code)}) -> ${decision.outcome}`,
+      logLine(
+        `Connection closed for user ${userId}: code ${close.code ?? 'none'} (${disconnectCodeName(close.code)}) -> ${decision.outcome}`,
+        closeFields,
+      ),
     );
     this.lastCloseAt.set(userId, Date.now());
     this.telemetry.closeHandled(close.code, decision.outcome);
     if (decision.countFailure) {
-      this.logCountedFailure(userId, recordedCount);
+      this.logCountedFailure(recordedCount, closeFields);
     }
     if (decision.deleteSession) {
-      await this.deleteAfterThreshold(userId, recordedCount);
+      await this.deleteAfterThreshold(userId, recordedCount, closeFields);
     }
     this.applyReconnect(session, decision);
   }
 
-  private logCountedFailure(userId: string, count: number): void {
+  private logCountedFailure(count: number, fields: LogFields): void {
     const max = this.policy.maxConnectionFailures;
-    this.logger.warn(`Connection failure ${count}/${max} for user ${userId}`);
+    this.logger.warn(
+      logLine(
+        `Connection failure ${count}/${max} for user ${fields.userId}`,
+        fields,
+      ),
+    );
   }
 
   private async deleteAfterThreshold(
     userId: string,
     recordedCount: number,
+    fields: LogFields,
   ): Promise<void> {
     const won = await this.persist(() =>
       this.repository.resetAfterThreshold(userId, recordedCount),
     );
     if (!won) return;
     this.logger.warn(
-      `User ${userId} - ${this.policy.maxConnectionFailures} consecutive failures, deleting session files`,
+      logLine(
+        `User ${userId} - ${this.policy.maxConnectionFailures} consecutive failures, deleting session files`,
+        fields,
+      ),
     );
     await this.files.delete(userId);
     this.telemetry.sessionDeleted('threshold');
@@ -418,7 +438,10 @@ export class SessionLifecycleService {
     const { userId } = session;
     if (decision.countFailure && !decision.deleteSession) {
       this.logger.log(
-        `Keeping session files for retry (${decision.failureCount}/${this.policy.maxConnectionFailures} failures)`,
+        logLine(
+          `Keeping session files for retry (${decision.failureCount}/${this.policy.maxConnectionFailures} failures)`,
+          { userId, decision: decision.outcome },
+        ),
       );
     }
     if (decision.reconnect === 'now') {
