@@ -133,13 +133,15 @@ export class RelanceConfigRepository {
     userId: string,
     reachedCount: number,
   ): Promise<boolean> {
-    const result = await this.model
-      .updateOne(
+    // The document as it was before tells whether this caller's filter matched.
+    const before = await this.model
+      .findOneAndUpdate(
         { userId, connectionFailureCount: { $gte: reachedCount } },
         { $set: { connectionFailureCount: 0, whatsappStatus: 'disconnected' } },
+        { returnDocument: 'before', lean: true },
       )
       .exec();
-    return result.modifiedCount === 1;
+    return before !== null;
   }
 
   /** A user's normal disconnect: the session is kept and not restored on boot. */
