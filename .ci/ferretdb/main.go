@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -19,6 +20,7 @@ import (
 func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "loopback TCP address to listen on")
 	dir := flag.String("dir", "", "folder for the SQLite databases (required)")
+	durable := flag.Bool("durable", false, "fsync every commit (off: test data survives a killed process, not a crashed machine)")
 	flag.Parse()
 
 	if *dir == "" {
@@ -31,7 +33,7 @@ func main() {
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + *dir + "/",
+		SQLiteURL: sqliteURL(*dir, *durable),
 	})
 	if err != nil {
 		log.Fatalf("cannot configure FerretDB: %v", err)
@@ -42,4 +44,16 @@ func main() {
 
 	fmt.Println(f.MongoDBURI())
 	f.Run(ctx)
+}
+
+// sqliteURL starts write transactions immediately, so concurrent writers wait
+// on SQLite's busy timeout instead of failing with "database is locked", and,
+// unless durable, skips the fsync per commit that makes a test suite crawl.
+func sqliteURL(dir string, durable bool) string {
+	params := url.Values{}
+	params.Set("_txlock", "immediate")
+	if !durable {
+		params.Add("_pragma", "synchronous(OFF)")
+	}
+	return "file:" + dir + "/?" + params.Encode()
 }
