@@ -6,9 +6,16 @@ import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { appConfig } from './config/app.config';
 import { authConfig } from './config/auth.config';
 import { databaseConfig } from './config/database.config';
+import { loggingConfig } from './config/logging.config';
+import { metricsConfig } from './config/metrics.config';
+import { rateLimitConfig } from './config/rate-limit.config';
+import { sseConfig } from './config/sse.config';
 import { whatsappConfig } from './config/whatsapp.config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { LoggingModule } from './logging/logging.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RelanceModule } from './relance/relance.module';
 
 @Module({
@@ -17,12 +24,24 @@ import { RelanceModule } from './relance/relance.module';
       isGlobal: true,
       // Tests set their environment explicitly; a developer's .env must not leak in.
       ignoreEnvFile: process.env.NODE_ENV === 'test',
-      load: [appConfig, authConfig, databaseConfig, whatsappConfig],
+      load: [
+        appConfig,
+        authConfig,
+        databaseConfig,
+        whatsappConfig,
+        rateLimitConfig,
+        loggingConfig,
+        metricsConfig,
+        sseConfig,
+      ],
     }),
+    LoggingModule,
     DatabaseModule,
     AuthModule,
+    RateLimitModule,
     HealthModule,
     RelanceModule,
+    MetricsModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
 })

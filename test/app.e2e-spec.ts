@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import request from 'supertest';
 import { createTestApp, TestApp } from './support/test-app';
 import { stopTestDatabase } from './support/test-database';
+import { waitUntil } from './support/wait';
 
 describe('service foundation (e2e)', () => {
   let testApp: TestApp;
@@ -17,11 +18,20 @@ describe('service foundation (e2e)', () => {
 
   const http = () => request(testApp.app.getHttpServer());
 
-  it('GET /api/health is public and reports MongoDB and the sessions folder up', async () => {
+  it('GET /api/health is public and reports MongoDB, the sessions folder and the boot restore up', async () => {
+    // Readiness waits for the boot restore, which runs in the background.
+    await waitUntil(
+      async () => (await http().get('/api/health')).status === 200,
+      { what: 'readiness' },
+    );
     const response = await http().get('/api/health').expect(200);
     expect(response.body).toMatchObject({
       status: 'ok',
-      info: { mongodb: { status: 'up' }, sessionsDir: { status: 'up' } },
+      info: {
+        mongodb: { status: 'up' },
+        sessionsDir: { status: 'up' },
+        restore: { status: 'up' },
+      },
     });
   });
 

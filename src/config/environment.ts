@@ -2,6 +2,10 @@ import { AppEnv } from './app.config';
 import { AuthEnv } from './auth.config';
 import { DatabaseEnv } from './database.config';
 import { findEnvProblems, InvalidEnvironmentError } from './env-validation';
+import { LoggingEnv } from './logging.config';
+import { MetricsEnv } from './metrics.config';
+import { RateLimitEnv } from './rate-limit.config';
+import { SseEnv } from './sse.config';
 import { loadWhatsAppConfig, WhatsAppEnv } from './whatsapp.config';
 
 const ENV_CLASSES: Array<new () => object> = [
@@ -9,6 +13,10 @@ const ENV_CLASSES: Array<new () => object> = [
   AuthEnv,
   DatabaseEnv,
   WhatsAppEnv,
+  RateLimitEnv,
+  LoggingEnv,
+  MetricsEnv,
+  SseEnv,
 ];
 
 /**

@@ -10,6 +10,7 @@ import {
   MongooseHealthIndicator,
 } from '@nestjs/terminus';
 import { Public } from '../auth/public.decorator';
+import { RestoreHealthIndicator } from './restore.health';
 import { SessionsDirHealthIndicator } from './sessions-dir.health';
 
 @ApiTags('health')
@@ -20,6 +21,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly mongoose: MongooseHealthIndicator,
     private readonly sessionsDir: SessionsDirHealthIndicator,
+    private readonly restore: RestoreHealthIndicator,
   ) {}
 
   @Get()
@@ -40,13 +42,17 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   @ApiOkResponse({
-    description: 'MongoDB answers and the sessions folder is writable',
+    description:
+      'MongoDB answers, the sessions folder is writable and the boot restore of stored sessions has finished',
   })
-  @ApiServiceUnavailableResponse({ description: 'A dependency is down' })
+  @ApiServiceUnavailableResponse({
+    description: 'A dependency is down, or the boot restore is still running',
+  })
   ready() {
     return this.health.check([
       () => this.mongoose.pingCheck('mongodb').withTimeout(1500),
       () => this.sessionsDir.check('sessionsDir').withTimeout(1500),
+      () => this.restore.check('restore'),
     ]);
   }
 }

@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { RelanceModule } from '../relance/relance.module';
 import { HealthController } from './health.controller';
+import { RestoreHealthIndicator } from './restore.health';
 import { SessionsDirHealthIndicator } from './sessions-dir.health';
 
 @Module({
-  imports: [TerminusModule],
+  imports: [TerminusModule, RelanceModule],
   controllers: [HealthController],
-  providers: [SessionsDirHealthIndicator],
+  providers: [SessionsDirHealthIndicator, RestoreHealthIndicator],
 })
 export class HealthModule {}

@@ -15,15 +15,18 @@ import {
   ApiExtraModels,
   ApiOkResponse,
   ApiOperation,
+  ApiPayloadTooLargeResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnauthorizedResponse,
+  ApiUnsupportedMediaTypeResponse,
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
+import { RateLimited } from '../rate-limit/rate-limited.decorator';
 import { DisconnectRequestDto } from './dto/disconnect-request.dto';
 import {
   DISCONNECTED_MESSAGE,
@@ -42,7 +45,7 @@ import {
   SessionStatus,
 } from './session/session-lifecycle.service';
 
-function toStatusResponse(status: SessionStatus): StatusResponseDto {
+export function toStatusResponse(status: SessionStatus): StatusResponseDto {
   return {
     ...status,
     lastConnectionFailure: status.lastConnectionFailure ?? null,
@@ -76,6 +79,7 @@ export class RelanceController {
   ) {}
 
   @Get('qr')
+  @RateLimited('qr')
   @ApiOperation({
     summary:
       'Link WhatsApp: get a QR code to scan, or learn that the session is already connected',
@@ -126,6 +130,7 @@ export class RelanceController {
   }
 
   @Delete('disconnect')
+  @RateLimited('disconnect')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Disconnect WhatsApp',
@@ -135,7 +140,16 @@ export class RelanceController {
   @ApiBody({ type: DisconnectRequestDto, required: false })
   @ApiOkResponse({ type: DisconnectResponseDto })
   @ApiBadRequestResponse({
-    description: '`force` is not a boolean, or the body has unknown fields',
+    description:
+      'The body is not valid JSON, `force` is not a boolean, or the body has unknown fields',
+    type: ErrorResponseDto,
+  })
+  @ApiPayloadTooLargeResponse({
+    description: 'The body is larger than HTTP_BODY_LIMIT_BYTES',
+    type: ErrorResponseDto,
+  })
+  @ApiUnsupportedMediaTypeResponse({
+    description: 'The body is not application/json',
     type: ErrorResponseDto,
   })
   async disconnect(

@@ -1,5 +1,10 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { RelanceAdminController } from './admin/relance-admin.controller';
+import { RelanceStatsRepository } from './admin/relance-stats.repository';
+import { RelanceEventsController } from './events/relance-events.controller';
+import { SessionStream } from './events/session-stream';
+import { relanceMetricProviders } from './metrics/relance-metrics';
 import { ReconnectScheduler } from './reconnect/reconnect-scheduler';
 import { QrImageRenderer } from './qr-image';
 import { RestoreState } from './restore/restore-state';
@@ -14,10 +19,8 @@ import {
 } from './schemas/relance-config.schema';
 import { BaileysSocketFactory } from './session/baileys-socket.factory';
 import { DatabaseRetry } from './session/database-retry';
-import {
-  LifecycleTelemetry,
-  NoopLifecycleTelemetry,
-} from './session/lifecycle-telemetry';
+import { LifecycleTelemetry } from './session/lifecycle-telemetry';
+import { PrometheusLifecycleTelemetry } from './session/prometheus-lifecycle-telemetry';
 import { SessionEvents } from './session/session-events';
 import { SessionFiles } from './session/session-files';
 import { SessionLifecycleService } from './session/session-lifecycle.service';
@@ -31,7 +34,11 @@ import { WhatsAppSocketFactory } from './session/whatsapp-socket';
       { name: RelanceConfig.name, schema: RelanceConfigSchema },
     ]),
   ],
-  controllers: [RelanceController],
+  controllers: [
+    RelanceController,
+    RelanceEventsController,
+    RelanceAdminController,
+  ],
   providers: [
     RetryPolicy,
     RelanceConfigRepository,
@@ -46,8 +53,11 @@ import { WhatsAppSocketFactory } from './session/whatsapp-socket';
     RestoreState,
     SessionRestoreService,
     SessionShutdownService,
+    RelanceStatsRepository,
+    SessionStream,
+    ...relanceMetricProviders,
     { provide: WhatsAppSocketFactory, useClass: BaileysSocketFactory },
-    { provide: LifecycleTelemetry, useClass: NoopLifecycleTelemetry },
+    { provide: LifecycleTelemetry, useClass: PrometheusLifecycleTelemetry },
   ],
   exports: [
     RestoreState,

@@ -55,6 +55,8 @@ export class BaileysSocketFactory extends WhatsAppSocketFactory {
     userId: string,
     handlers: SocketHandlers,
   ): Promise<WhatsAppSocket> {
+    // The folder is 0700 and the files already in it 0600 (ensureDir); files
+    // Baileys writes from now on are 0600 through the umask set in main.ts.
     const dir = await this.files.ensureDir(userId);
     const { state, saveCreds } = await useMultiFileAuthState(dir);
     const sock = makeWASocket({

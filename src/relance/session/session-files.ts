@@ -48,7 +48,10 @@ export class SessionFiles {
     return dir;
   }
 
-  /** Creates the user's folder (0700) and returns it; refuses a symlink in its place. */
+  /**
+   * Creates the user's folder (0700) and returns it; refuses a symlink in its
+   * place. Files already inside are set to 0600 (see restrictFiles).
+   */
   async ensureDir(userId: string): Promise<string> {
     const dir = this.dirFor(userId);
     await mkdir(this.root, { recursive: true, mode: 0o700 });
@@ -60,7 +63,28 @@ export class SessionFiles {
     }
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await chmod(dir, 0o700);
+    await this.restrictFiles(dir);
     return dir;
+  }
+
+  /**
+   * Sets every regular file in the folder to 0600. Baileys writes with the
+   * process umask, so files left by a process without main.ts's umask (an
+   * older version, a copy, a restore from backup) may be group/world readable.
+   * Symlinks and sub-folders are left alone: chmod would follow a link.
+   */
+  private async restrictFiles(dir: string): Promise<void> {
+    const entries = await readdir(dir, { withFileTypes: true });
+    await Promise.all(
+      entries
+        .filter((entry) => entry.isFile())
+        .map((entry) =>
+          chmod(join(dir, entry.name), 0o600).catch((error: unknown) => {
+            // A file Baileys replaced or removed meanwhile needs no chmod.
+            if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+          }),
+        ),
+    );
   }
 
   /** True when the user has stored credentials, i.e. can reconnect without a QR. */

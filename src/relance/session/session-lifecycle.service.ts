@@ -342,12 +342,13 @@ export class SessionLifecycleService {
   private async handleOpen(session: LiveSession): Promise<void> {
     if (!this.registry.isCurrent(session)) return;
     const { userId } = session;
-    session.status = 'connected';
     session.latestQr = undefined;
     this.reconnects.reset(userId);
     await this.persist(() =>
       this.repository.markConnected(userId, new Date(), session.afterQrScan),
     );
+    // Only once stored: GET /status pairs this live status with the stored count and scan date.
+    session.status = 'connected';
     this.logger.log(
       logLine(`✓ Successfully connected for user ${userId}`, { userId }),
     );

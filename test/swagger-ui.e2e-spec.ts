@@ -1,0 +1,109 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { WhatsAppSocketFactory } from '../src/relance/session/whatsapp-socket';
+import { FakeSocketFactory } from './support/fake-socket-factory';
+import { createTestApp, TestApp } from './support/test-app';
+import { stopTestDatabase } from './support/test-database';
+import { tokenFor } from './support/tokens';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(__dirname, '..', 'test-artifacts');
+
+/**
+ * Drives Swagger UI in a real browser: the real app on a real port, Debian's
+ * chromium (never a downloaded one), the user's path through the docs. It also
+ * proves the Content-Security-Policy leaves Swagger UI working.
+ */
+describe('Swagger UI in a real browser (e2e)', () => {
+  let testApp: TestApp;
+  let browser: Browser;
+  let page: Page;
+  let baseUrl: string;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium; .ci/run does it). ` +
+          'This test never downloads a browser.',
+      );
+    }
+    testApp = await createTestApp({
+      override: (builder) =>
+        builder
+          .overrideProvider(WhatsAppSocketFactory)
+          .useValue(new FakeSocketFactory()),
+    });
+    await testApp.app.listen(0, '127.0.0.1');
+    const { port } = testApp.app.getHttpServer().address() as AddressInfo;
+    baseUrl = `http://127.0.0.1:${port}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+    page.on('pageerror', (error) => consoleErrors.push(error.message));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await testApp?.close();
+    await stopTestDatabase();
+  });
+
+  it('authorizes with a token and executes GET /api/relance/status, showing the 200', async () => {
+    const token = await tokenFor('swagger_user');
+    await page.goto(`${baseUrl}/api/docs`, { waitUntil: 'networkidle' });
+
+    await page.locator('.auth-wrapper button.authorize').click();
+    const modal = page.locator('.dialog-ux .modal-ux');
+    await modal.locator('input').first().fill(token);
+    await modal.locator('.auth-btn-wrapper button.authorize').click();
+    await modal.locator('button.btn-done').click();
+
+    const operation = page.locator(
+      '#operations-relance-RelanceController_getStatus',
+    );
+    await operation.locator('.opblock-summary').first().click();
+    await operation.locator('button.try-out__btn').click();
+    await operation.locator('button.execute').click();
+
+    const served = operation.locator('.live-responses-table tr.response');
+    await served.waitFor();
+    await expect(
+      served.locator('.response-col_status').innerText(),
+    ).resolves.toBe('200');
+    await expect(
+      served.locator('.response-col_description').innerText(),
+    ).resolves.toContain('"sessionStored": false');
+    // The curl shown to the user carries the bearer token: it really was sent.
+    await expect(operation.locator('.curl').innerText()).resolves.toContain(
+      `Bearer ${token}`,
+    );
+
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({
+      path: join(ARTIFACTS, 'swagger-ui-status.png'),
+      fullPage: true,
+    });
+
+    expect(
+      consoleErrors.filter((text) =>
+        /Content Security Policy|Refused to/i.test(text),
+      ),
+    ).toEqual([]);
+  });
+});
