@@ -26,5 +26,6 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
-  process.exitCode = reportBootFailure(error, console.error);
+  // Exit even when something (e.g. an open database connection) would keep the process alive.
+  process.exit(reportBootFailure(error, console.error));
 });

@@ -58,7 +58,7 @@ describe('service foundation (e2e)', () => {
     expect(response.body).toEqual({
       statusCode: 404,
       error: 'Not Found',
-      message: 'Cannot GET /api/nowhere',
+      message: 'No route matches this method and path',
       requestId: response.headers['x-request-id'],
     });
   });

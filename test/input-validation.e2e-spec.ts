@@ -225,7 +225,7 @@ describe('bad input on the HTTP surface (e2e)', () => {
       .expect(200);
   });
 
-  it('answers an unknown route with the envelope (naming only the path asked for)', async () => {
+  it('answers an unknown route with the envelope, without echoing the path', async () => {
     const response = await http()
       .get('/api/relance/nowhere')
       .set(auth)
@@ -233,7 +233,7 @@ describe('bad input on the HTTP surface (e2e)', () => {
     expect(response.body).toEqual({
       statusCode: 404,
       error: 'Not Found',
-      message: 'Cannot GET /api/relance/nowhere',
+      message: 'No route matches this method and path',
       requestId: response.headers['x-request-id'],
     });
   });

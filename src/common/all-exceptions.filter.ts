@@ -13,7 +13,14 @@ import { errorEnvelope, ErrorEnvelope } from './error-envelope';
 export const DATABASE_UNAVAILABLE_MESSAGE =
   'The database is unavailable; please retry shortly';
 
+// Nest's router says "Cannot GET /the/path": the path is the caller's input, not echoed back.
+const UNKNOWN_ROUTE = /^Cannot [A-Z]+ \//;
+export const UNKNOWN_ROUTE_MESSAGE = 'No route matches this method and path';
+
 function messageOf(exception: HttpException): string | string[] {
+  if (exception.getStatus() === 404 && UNKNOWN_ROUTE.test(exception.message)) {
+    return UNKNOWN_ROUTE_MESSAGE;
+  }
   const body = exception.getResponse();
   if (typeof body === 'string') {
     return body;

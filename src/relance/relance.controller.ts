@@ -39,26 +39,9 @@ import {
   QrCodeResponseDto,
 } from './dto/qr-response.dto';
 import { StatusResponseDto } from './dto/status-response.dto';
+import { toStatusResponse } from './dto/status-response.mapper';
 import { QrImageRenderer } from './qr-image';
-import {
-  SessionLifecycleService,
-  SessionStatus,
-} from './session/session-lifecycle.service';
-
-export function toStatusResponse(status: SessionStatus): StatusResponseDto {
-  return {
-    ...status,
-    lastConnectionFailure: status.lastConnectionFailure ?? null,
-    lastDisconnectReason: status.lastDisconnectReason
-      ? {
-          code: status.lastDisconnectReason.code,
-          name: status.lastDisconnectReason.name,
-        }
-      : null,
-    lastQrScanDate: status.lastQrScanDate ?? null,
-    lastConnectionCheck: status.lastConnectionCheck ?? null,
-  };
-}
+import { SessionLifecycleService } from './session/session-lifecycle.service';
 
 @ApiTags('relance')
 @ApiBearerAuth()

@@ -3,7 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { Observable } from 'rxjs';
 import { sseConfig } from '../../config/sse.config';
 import { QrImageRenderer } from '../qr-image';
-import { toStatusResponse } from '../relance.controller';
+import { toStatusResponse } from '../dto/status-response.mapper';
 import { SessionEvent, SessionEvents } from '../session/session-events';
 import { SessionLifecycleService } from '../session/session-lifecycle.service';
 
