@@ -7,6 +7,7 @@ import { RetryPolicy } from '../src/relance/retry/retry-policy';
 import { SessionRestoreService } from '../src/relance/restore/session-restore.service';
 import { SessionFiles } from '../src/relance/session/session-files';
 import { SessionLifecycleService } from '../src/relance/session/session-lifecycle.service';
+import { SessionStatusReader } from '../src/relance/session/session-status.reader';
 import { WhatsAppSocketFactory } from '../src/relance/session/whatsapp-socket';
 import {
   FakeSocket,
@@ -179,7 +180,9 @@ describe('hammer: racing closes for 100 users (e2e)', () => {
       for (let index = 0; index < USERS; index += 1) {
         const userId = `hammer_${index}`;
         const expected = replay(scriptFor(index), policy);
-        const status = await lifecycle.getStatus(userId);
+        const status = await testApp.app
+          .get(SessionStatusReader)
+          .getStatus(userId);
         expect({
           userId,
           count: status.connectionFailureCount,
@@ -259,9 +262,10 @@ describe('restart and restore (e2e)', () => {
         failed: 0,
         skipped: 1,
       });
-      const lifecycle2 = app2.app.get(SessionLifecycleService);
       for (const userId of users)
-        expect((await lifecycle2.getStatus(userId)).status).toBe('connected');
+        expect(
+          (await app2.app.get(SessionStatusReader).getStatus(userId)).status,
+        ).toBe('connected');
       expect(second.socketsFor('quitter')).toHaveLength(0);
       expect(qrs).toEqual([]);
     } finally {
@@ -335,7 +339,7 @@ describe('restart and restore (e2e)', () => {
       });
       expect(factory.latest('stale').ended).toBe(true);
       const status = await testApp.app
-        .get(SessionLifecycleService)
+        .get(SessionStatusReader)
         .getStatus('stale');
       expect(status.status).toBe('disconnected');
       expect(status.reconnectAttempt).toBeUndefined();

@@ -41,6 +41,7 @@ import {
 import { StatusResponseDto } from './dto/status-response.dto';
 import { toStatusResponse } from './dto/status-response.mapper';
 import { QrImageRenderer } from './qr-image';
+import { SessionStatusReader } from './session/session-status.reader';
 import { SessionLifecycleService } from './session/session-lifecycle.service';
 
 @ApiTags('relance')
@@ -58,6 +59,7 @@ import { SessionLifecycleService } from './session/session-lifecycle.service';
 export class RelanceController {
   constructor(
     private readonly lifecycle: SessionLifecycleService,
+    private readonly statuses: SessionStatusReader,
     private readonly qrImages: QrImageRenderer,
   ) {}
 
@@ -109,7 +111,7 @@ export class RelanceController {
   async getStatus(
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<StatusResponseDto> {
-    return toStatusResponse(await this.lifecycle.getStatus(user.userId));
+    return toStatusResponse(await this.statuses.getStatus(user.userId));
   }
 
   @Delete('disconnect')

@@ -18,7 +18,9 @@ import {
   RelanceConfigSchema,
 } from './schemas/relance-config.schema';
 import { BaileysSocketFactory } from './session/baileys-socket.factory';
+import { ConnectionEventHandler } from './session/connection-event.handler';
 import { DatabaseRetry } from './session/database-retry';
+import { SessionStatusReader } from './session/session-status.reader';
 import { LifecycleTelemetry } from './session/lifecycle-telemetry';
 import { PrometheusLifecycleTelemetry } from './session/prometheus-lifecycle-telemetry';
 import { SessionEvents } from './session/session-events';
@@ -50,6 +52,8 @@ import { WhatsAppSocketFactory } from './session/whatsapp-socket';
     DatabaseRetry,
     QrImageRenderer,
     SessionLifecycleService,
+    ConnectionEventHandler,
+    SessionStatusReader,
     RestoreState,
     SessionRestoreService,
     SessionShutdownService,
@@ -60,6 +64,7 @@ import { WhatsAppSocketFactory } from './session/whatsapp-socket';
     { provide: LifecycleTelemetry, useClass: PrometheusLifecycleTelemetry },
   ],
   exports: [
+    SessionStatusReader,
     RestoreState,
     SessionRestoreService,
     SessionLifecycleService,

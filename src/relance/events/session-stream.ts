@@ -5,7 +5,7 @@ import { sseConfig } from '../../config/sse.config';
 import { QrImageRenderer } from '../qr-image';
 import { toStatusResponse } from '../dto/status-response.mapper';
 import { SessionEvent, SessionEvents } from '../session/session-events';
-import { SessionLifecycleService } from '../session/session-lifecycle.service';
+import { SessionStatusReader } from '../session/session-status.reader';
 
 export const STREAM_EVENT_TYPES = [
   'snapshot',
@@ -27,7 +27,7 @@ export class SessionStream {
 
   constructor(
     private readonly events: SessionEvents,
-    private readonly lifecycle: SessionLifecycleService,
+    private readonly statuses: SessionStatusReader,
     private readonly qrImages: QrImageRenderer,
     @Inject(sseConfig.KEY)
     private readonly config: ConfigType<typeof sseConfig>,
@@ -63,7 +63,7 @@ export class SessionStream {
       );
       enqueue(async () => ({
         type: 'snapshot',
-        data: toStatusResponse(await this.lifecycle.getStatus(userId)),
+        data: toStatusResponse(await this.statuses.getStatus(userId)),
       }));
       const heartbeat = setInterval(
         () =>

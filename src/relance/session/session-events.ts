@@ -13,6 +13,8 @@ export type SessionEvent =
     }
   | { type: 'qr'; qr: string };
 
+export type StatusEvent = Extract<SessionEvent, { type: 'status' }>;
+
 export type SessionEventListener = (event: SessionEvent) => void;
 
 /** Per-user stream of status changes and QR codes (GET /qr waits on it; the SSE stream relays it). */
@@ -27,6 +29,14 @@ export class SessionEvents {
 
   emit(userId: string, event: SessionEvent): void {
     this.emitter.emit(userId, event);
+  }
+
+  publishStatus(
+    userId: string,
+    status: WhatsAppStatus,
+    details: Omit<StatusEvent, 'type' | 'status'> = {},
+  ): void {
+    this.emit(userId, { type: 'status', status, ...details });
   }
 
   subscribe(userId: string, listener: SessionEventListener): () => void {

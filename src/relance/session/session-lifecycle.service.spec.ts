@@ -25,7 +25,9 @@ import {
 } from './lifecycle-telemetry';
 import { SessionEvents } from './session-events';
 import { SessionFiles } from './session-files';
+import { ConnectionEventHandler } from './connection-event.handler';
 import { SessionLifecycleService } from './session-lifecycle.service';
+import { SessionStatusReader } from './session-status.reader';
 import { SessionRegistry } from './session-registry';
 import { UserLocks } from './user-locks';
 import { WhatsAppSocketFactory } from './whatsapp-socket';
@@ -34,6 +36,7 @@ const USER = 'u1';
 
 describe('SessionLifecycleService', () => {
   let service: SessionLifecycleService;
+  let statuses: SessionStatusReader;
   let factory: FakeSocketFactory;
   let repository: InMemoryRelanceConfigRepository;
   let reconnects: ReconnectScheduler;
@@ -54,6 +57,8 @@ describe('SessionLifecycleService', () => {
     const moduleRef = await Test.createTestingModule({
       providers: [
         SessionLifecycleService,
+        ConnectionEventHandler,
+        SessionStatusReader,
         RetryPolicy,
         SessionFiles,
         SessionRegistry,
@@ -68,6 +73,7 @@ describe('SessionLifecycleService', () => {
       ],
     }).compile();
     service = moduleRef.get(SessionLifecycleService);
+    statuses = moduleRef.get(SessionStatusReader);
     reconnects = moduleRef.get(ReconnectScheduler);
     logs = [];
     for (const level of ['log', 'warn'] as const) {
@@ -120,7 +126,7 @@ describe('SessionLifecycleService', () => {
     expect(count()).toBe(0);
     expect(repository.docs.get(USER)?.lastConnectionFailure).toBeUndefined();
     expect(logs).toContain('✓ Successfully connected for user u1');
-    expect((await service.getStatus(USER)).status).toBe('connected');
+    expect((await statuses.getStatus(USER)).status).toBe('connected');
   });
 
   it('2. deletes the session files on exactly the 3rd consecutive failure', async () => {
@@ -233,7 +239,7 @@ describe('SessionLifecycleService', () => {
     old.open();
     await settle();
     expect(count()).toBe(0);
-    expect((await service.getStatus(USER)).status).toBe('connecting');
+    expect((await statuses.getStatus(USER)).status).toBe('connecting');
   });
 
   it('8. racing counted closes at threshold-1 cross it exactly once, ending at count 0', async () => {
@@ -284,7 +290,7 @@ describe('SessionLifecycleService', () => {
     socket.qr('should-not-be-shown');
     await settle();
     expect(socket.ended).toBe(true);
-    expect((await service.getStatus(USER)).status).toBe('disconnected');
+    expect((await statuses.getStatus(USER)).status).toBe('disconnected');
     expect(reconnects.pending(USER)).toBeUndefined();
   });
 

@@ -14,6 +14,7 @@ import { disconnectCodeName } from '../retry/disconnect-codes';
 import { CloseEvent, DisconnectDecision } from '../retry/disconnect-decision';
 import { RetryPolicy } from '../retry/retry-policy';
 import { WhatsAppStatus } from '../whatsapp-status';
+import { ConnectionEventHandler } from './connection-event.handler';
 import { DatabaseRetry } from './database-retry';
 import { LifecycleTelemetry } from './lifecycle-telemetry';
 import { SessionEvent, SessionEvents } from './session-events';
@@ -30,19 +31,6 @@ export type QrOutcome =
   | { status: 'awaiting_qr'; qr: string }
   | { status: 'connected' }
   | { status: 'connecting' | 'disconnected' };
-
-export interface SessionStatus {
-  status: WhatsAppStatus;
-  connectionFailureCount: number;
-  maxConnectionFailures: number;
-  lastConnectionFailure?: Date;
-  lastDisconnectReason?: { code: number; name: string };
-  lastQrScanDate?: Date;
-  lastConnectionCheck?: Date;
-  sessionStored: boolean;
-  reconnectAttempt?: number;
-  nextReconnectAt?: Date;
-}
 
 /** How a background start (restore, reconnect) ended: it never shows a QR code. */
 export type BackgroundStartOutcome =
@@ -67,8 +55,6 @@ const ANSWERS_QR_REQUEST = (event: SessionEvent) =>
 @Injectable()
 export class SessionLifecycleService {
   private readonly logger = new Logger(SessionLifecycleService.name);
-  /** When each user's last unplanned close happened, for the close-to-reopen time. */
-  private readonly lastCloseAt = new Map<string, number>();
   private shuttingDown = false;
 
   constructor(
@@ -82,6 +68,7 @@ export class SessionLifecycleService {
     private readonly reconnects: ReconnectScheduler,
     private readonly databaseRetry: DatabaseRetry,
     private readonly telemetry: LifecycleTelemetry,
+    private readonly connectionEvents: ConnectionEventHandler,
     @Inject(whatsappConfig.KEY)
     private readonly config: ConfigType<typeof whatsappConfig>,
   ) {}
@@ -179,43 +166,12 @@ export class SessionLifecycleService {
     );
   }
 
-  async getStatus(userId: string): Promise<SessionStatus> {
-    const [stored, sessionStored] = await Promise.all([
-      this.repository.findByUserId(userId),
-      this.files.hasCredentials(userId),
-    ]);
-    const pending = this.reconnects.pending(userId);
-    return {
-      status: this.currentStatus(userId),
-      connectionFailureCount: stored?.connectionFailureCount ?? 0,
-      maxConnectionFailures: this.policy.maxConnectionFailures,
-      lastConnectionFailure: stored?.lastConnectionFailure,
-      lastDisconnectReason: stored?.lastDisconnectReason,
-      lastQrScanDate: stored?.lastQrScanDate,
-      lastConnectionCheck: stored?.lastConnectionCheck,
-      sessionStored,
-      ...(pending
-        ? { reconnectAttempt: pending.attempt, nextReconnectAt: pending.at }
-        : {}),
-    };
-  }
-
   /** Ends every socket as ours (no logout, files kept) so each user can be restored later. */
   endAllSockets(): number {
     this.reconnects.cancelAll();
     const sessions = this.registry.all();
     for (const session of sessions) this.registry.end(session);
     return sessions.length;
-  }
-
-  /**
-   * The live socket is the truth; without one in this process (e.g. before
-   * boot restore reached the user), a stored "connected" is history.
-   */
-  private currentStatus(userId: string): WhatsAppStatus {
-    const live = this.registry.get(userId);
-    if (live) return live.status;
-    return this.reconnects.pending(userId) ? 'connecting' : 'disconnected';
   }
 
   private refuseWhileShuttingDown(): void {
@@ -262,10 +218,10 @@ export class SessionLifecycleService {
     start: SessionStart,
   ): Promise<LiveSession> {
     const session = this.registry.open(userId, start);
-    await this.persist(() =>
+    await this.databaseRetry.run(() =>
       this.repository.setStatus(userId, 'connecting', new Date()),
     );
-    this.publishStatus(userId, 'connecting');
+    this.events.publishStatus(userId, 'connecting');
     try {
       session.socket = await this.factory.create(
         userId,
@@ -276,10 +232,10 @@ export class SessionLifecycleService {
       this.logger.error(
         `Could not start a WhatsApp socket for user ${userId}: ${(error as Error).message}`,
       );
-      await this.persist(() =>
+      await this.databaseRetry.run(() =>
         this.repository.setStatus(userId, 'disconnected', new Date()),
       );
-      this.publishStatus(userId, 'disconnected');
+      this.events.publishStatus(userId, 'disconnected');
       throw error;
     }
     // The socket may have been superseded while it was being created.
@@ -299,137 +255,26 @@ export class SessionLifecycleService {
         );
     };
     return {
-      onQr: (qr) => serialized('a QR code', () => this.handleQr(session, qr)),
+      onQr: (qr) =>
+        serialized('a QR code', () =>
+          this.connectionEvents.handleQr(session, qr),
+        ),
       onPaired: () => {
         session.paired = true;
       },
       onOpen: () =>
-        serialized('an open connection', () => this.handleOpen(session)),
-      onClose: (close) =>
-        serialized('a closed connection', () =>
-          this.handleClose(session, close),
+        serialized('an open connection', () =>
+          this.connectionEvents.handleOpen(session),
         ),
+      onClose: (close) =>
+        serialized('a closed connection', async () => {
+          const decision = await this.connectionEvents.handleClose(
+            session,
+            close,
+          );
+          if (decision) this.applyReconnect(session, decision);
+        }),
     };
-  }
-
-  private async handleQr(session: LiveSession, qr: string): Promise<void> {
-    if (!this.registry.isCurrent(session)) return;
-    const { userId } = session;
-    if (!session.interactive) {
-      // Stored credentials need a new scan: stop here rather than show QR codes nobody asked for.
-      this.logger.warn(
-        `User ${userId} needs a new QR scan; stopping the background connection`,
-      );
-      this.registry.end(session);
-      await this.persist(() =>
-        this.repository.setStatus(userId, 'disconnected', new Date()),
-      );
-      this.publishStatus(userId, 'disconnected', { reason: 'needs_qr' });
-      return;
-    }
-    session.latestQr = qr;
-    if (session.status !== 'awaiting_qr') {
-      session.status = 'awaiting_qr';
-      await this.persist(() =>
-        this.repository.setStatus(userId, 'awaiting_qr', new Date()),
-      );
-      this.publishStatus(userId, 'awaiting_qr');
-    }
-    this.telemetry.qrIssued();
-    this.events.emit(userId, { type: 'qr', qr });
-  }
-
-  private async handleOpen(session: LiveSession): Promise<void> {
-    if (!this.registry.isCurrent(session)) return;
-    const { userId } = session;
-    session.latestQr = undefined;
-    this.reconnects.reset(userId);
-    await this.persist(() =>
-      this.repository.markConnected(userId, new Date(), session.afterQrScan),
-    );
-    // Only once stored: GET /status pairs this live status with the stored count and scan date.
-    session.status = 'connected';
-    this.logger.log(
-      logLine(`✓ Successfully connected for user ${userId}`, { userId }),
-    );
-    this.telemetry.opened(this.secondsSinceLastClose(userId));
-    this.publishStatus(userId, 'connected', { connectionFailureCount: 0 });
-  }
-
-  private async handleClose(
-    session: LiveSession,
-    close: SocketClose,
-  ): Promise<void> {
-    if (!this.registry.isCurrent(session)) return;
-    this.registry.forget(session);
-    const { userId } = session;
-    const event: CloseEvent = {
-      code: close.code,
-      endedByUs: false,
-      awaitingQr: session.status === 'awaiting_qr',
-    };
-    const countFailure = this.policy.countsAsFailure(event);
-    const recordedCount = await this.persist(() =>
-      this.repository.recordClose(userId, {
-        countFailure,
-        reason: { code: close.code ?? 0, name: disconnectCodeName(close.code) },
-        status: 'disconnected',
-        at: new Date(),
-      }),
-    );
-    // The count the atomic increment returned decides, so racing closes cross the threshold once.
-    const decision = this.policy.decide(event, {
-      failureCount: countFailure ? recordedCount - 1 : recordedCount,
-    });
-    const closeFields = {
-      userId,
-      code: close.code,
-      decision: decision.outcome,
-    };
-    this.logger.log(
-      logLine(
-        `Connection closed for user ${userId}: code ${close.code ?? 'none'} (${disconnectCodeName(close.code)}) -> ${decision.outcome}`,
-        closeFields,
-      ),
-    );
-    this.lastCloseAt.set(userId, Date.now());
-    this.telemetry.closeHandled(close.code, decision.outcome);
-    if (decision.countFailure) {
-      this.logCountedFailure(recordedCount, closeFields);
-    }
-    if (decision.deleteSession) {
-      await this.deleteAfterThreshold(userId, recordedCount, closeFields);
-    }
-    this.applyReconnect(session, decision);
-  }
-
-  private logCountedFailure(count: number, fields: LogFields): void {
-    const max = this.policy.maxConnectionFailures;
-    this.logger.warn(
-      logLine(
-        `Connection failure ${count}/${max} for user ${fields.userId}`,
-        fields,
-      ),
-    );
-  }
-
-  private async deleteAfterThreshold(
-    userId: string,
-    recordedCount: number,
-    fields: LogFields,
-  ): Promise<void> {
-    const won = await this.persist(() =>
-      this.repository.resetAfterThreshold(userId, recordedCount),
-    );
-    if (!won) return;
-    this.logger.warn(
-      logLine(
-        `User ${userId} - ${this.policy.maxConnectionFailures} consecutive failures, deleting session files`,
-        fields,
-      ),
-    );
-    await this.files.delete(userId);
-    this.telemetry.sessionDeleted('threshold');
   }
 
   private applyReconnect(
@@ -437,14 +282,6 @@ export class SessionLifecycleService {
     decision: DisconnectDecision,
   ): void {
     const { userId } = session;
-    if (decision.countFailure && !decision.deleteSession) {
-      this.logger.log(
-        logLine(
-          `Keeping session files for retry (${decision.failureCount}/${this.policy.maxConnectionFailures} failures)`,
-          { userId, decision: decision.outcome },
-        ),
-      );
-    }
     if (decision.reconnect === 'now') {
       this.restartNow(session);
       return;
@@ -453,13 +290,13 @@ export class SessionLifecycleService {
       const pending = this.reconnects.schedule(userId, () =>
         this.reconnectInBackground(userId),
       );
-      this.publishStatus(userId, 'disconnected', {
+      this.events.publishStatus(userId, 'disconnected', {
         connectionFailureCount: decision.failureCount,
         nextReconnectAt: pending.at,
       });
       return;
     }
-    this.publishStatus(userId, 'disconnected', {
+    this.events.publishStatus(userId, 'disconnected', {
       connectionFailureCount: decision.failureCount,
     });
   }
@@ -508,7 +345,7 @@ export class SessionLifecycleService {
     const live = this.registry.get(userId);
     if (live) this.registry.end(live);
     await this.repository.markDisconnectedByUser(userId, new Date());
-    this.publishStatus(userId, 'disconnected');
+    this.events.publishStatus(userId, 'disconnected');
   }
 
   private async forceReset(userId: string): Promise<void> {
@@ -526,7 +363,9 @@ export class SessionLifecycleService {
     );
     await this.files.delete(userId);
     this.telemetry.sessionDeleted('force');
-    this.publishStatus(userId, 'disconnected', { connectionFailureCount: 0 });
+    this.events.publishStatus(userId, 'disconnected', {
+      connectionFailureCount: 0,
+    });
   }
 
   /** Unlinks the device on WhatsApp's side when we can; a slow or failed logout never blocks the reset. */
@@ -552,26 +391,5 @@ export class SessionLifecycleService {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  private publishStatus(
-    userId: string,
-    status: WhatsAppStatus,
-    extra: Omit<
-      Extract<SessionEvent, { type: 'status' }>,
-      'type' | 'status'
-    > = {},
-  ): void {
-    this.events.emit(userId, { type: 'status', status, ...extra });
-  }
-
-  private secondsSinceLastClose(userId: string): number | undefined {
-    const closedAt = this.lastCloseAt.get(userId);
-    this.lastCloseAt.delete(userId);
-    return closedAt === undefined ? undefined : (Date.now() - closedAt) / 1000;
-  }
-
-  private persist<T>(write: () => Promise<T>): Promise<T> {
-    return this.databaseRetry.run(write);
   }
 }

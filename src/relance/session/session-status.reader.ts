@@ -1,0 +1,63 @@
+import { Injectable } from '@nestjs/common';
+import { ReconnectScheduler } from '../reconnect/reconnect-scheduler';
+import { RelanceConfigRepository } from '../relance-config.repository';
+import { RetryPolicy } from '../retry/retry-policy';
+import { WhatsAppStatus } from '../whatsapp-status';
+import { SessionFiles } from './session-files';
+import { SessionRegistry } from './session-registry';
+
+export interface SessionStatus {
+  status: WhatsAppStatus;
+  connectionFailureCount: number;
+  maxConnectionFailures: number;
+  lastConnectionFailure?: Date;
+  lastDisconnectReason?: { code: number; name: string };
+  lastQrScanDate?: Date;
+  lastConnectionCheck?: Date;
+  sessionStored: boolean;
+  reconnectAttempt?: number;
+  nextReconnectAt?: Date;
+}
+
+/** A user's status: the live socket's state, the stored counters and the files on disk. */
+@Injectable()
+export class SessionStatusReader {
+  constructor(
+    private readonly repository: RelanceConfigRepository,
+    private readonly files: SessionFiles,
+    private readonly registry: SessionRegistry,
+    private readonly reconnects: ReconnectScheduler,
+    private readonly policy: RetryPolicy,
+  ) {}
+
+  async getStatus(userId: string): Promise<SessionStatus> {
+    const [stored, sessionStored] = await Promise.all([
+      this.repository.findByUserId(userId),
+      this.files.hasCredentials(userId),
+    ]);
+    const pending = this.reconnects.pending(userId);
+    return {
+      status: this.liveStatus(userId),
+      connectionFailureCount: stored?.connectionFailureCount ?? 0,
+      maxConnectionFailures: this.policy.maxConnectionFailures,
+      lastConnectionFailure: stored?.lastConnectionFailure,
+      lastDisconnectReason: stored?.lastDisconnectReason,
+      lastQrScanDate: stored?.lastQrScanDate,
+      lastConnectionCheck: stored?.lastConnectionCheck,
+      sessionStored,
+      ...(pending
+        ? { reconnectAttempt: pending.attempt, nextReconnectAt: pending.at }
+        : {}),
+    };
+  }
+
+  /**
+   * The live socket is the truth; without one in this process (e.g. before
+   * boot restore reached the user), a stored "connected" is history.
+   */
+  private liveStatus(userId: string): WhatsAppStatus {
+    const live = this.registry.get(userId);
+    if (live) return live.status;
+    return this.reconnects.pending(userId) ? 'connecting' : 'disconnected';
+  }
+}
