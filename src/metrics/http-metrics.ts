@@ -34,6 +34,8 @@ export class HttpMetricsHook implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
+    // An application context (scripts, benchmarks) has no HTTP server to time.
+    if (!this.adapterHost.httpAdapter) return;
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     fastify.addHook('onResponse', async (request, reply) =>
       this.observe(request, reply),
