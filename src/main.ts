@@ -4,7 +4,9 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { configureApp, createFastifyAdapter } from './app.setup';
 import { appConfig } from './config/app.config';
+import { databaseConfig } from './config/database.config';
 import { assertValidEnvironment } from './config/environment';
+import { ensureEmbeddedMongoBinary } from './database/embedded-mongo.service';
 import { reportBootFailure } from './boot-failure';
 import { restrictNewFilePermissions } from './file-permissions';
 
@@ -12,6 +14,7 @@ async function bootstrap(): Promise<void> {
   restrictNewFilePermissions();
   assertValidEnvironment(process.env);
   const { port, bodyLimitBytes } = appConfig();
+  if (!databaseConfig().uri) await ensureEmbeddedMongoBinary();
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule,
     createFastifyAdapter(bodyLimitBytes),

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import request from 'supertest';
 import { createTestApp, TestApp } from './support/test-app';
@@ -65,7 +68,11 @@ describe('service foundation (e2e)', () => {
 });
 
 function bootWith(env: Record<string, string>) {
-  const { JWT_SECRET: _ignored, ...inherited } = process.env;
+  const {
+    JWT_SECRET: _secret,
+    MONGODB_URI: _database,
+    ...inherited
+  } = process.env;
   return spawnSync(
     process.execPath,
     ['-r', 'ts-node/register', 'src/main.ts'],
@@ -90,5 +97,28 @@ describe('booting the real main.ts with a bad configuration (e2e)', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(message);
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('tells the user to set MONGODB_URI, in one sentence, when the embedded database cannot be had', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'relance-offline-'));
+    try {
+      const result = bootWith({
+        JWT_SECRET: 'x'.repeat(32),
+        EMBEDDED_MONGO_DIR: join(dir, 'data'),
+        WHATSAPP_SESSIONS_DIR: join(dir, 'sessions'),
+        // An empty binary cache and an unreachable mirror: what a machine offline on first start sees.
+        MONGOMS_DOWNLOAD_DIR: join(dir, 'binaries'),
+        MONGOMS_PREFER_GLOBAL_PATH: '0',
+        MONGOMS_DOWNLOAD_MIRROR: 'https://127.0.0.1:9',
+      });
+      expect(result.status).toBe(1);
+      expect(result.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(
+          /^Cannot start: The embedded development MongoDB could not start \(.+\)\. Set MONGODB_URI to a running MongoDB server and start again\.$/,
+        ),
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { mkdir } from 'node:fs/promises';
-import { MongoMemoryServer } from 'mongodb-memory-server';
+import { MongoBinary, MongoMemoryServer } from 'mongodb-memory-server';
 
 /** The embedded development database could not be had; the user must point MONGODB_URI at a server. */
 export class EmbeddedDatabaseUnavailableError extends Error {
@@ -15,6 +15,19 @@ export class EmbeddedDatabaseUnavailableError extends Error {
 function firstLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return text.split('\n')[0].trim();
+}
+
+/**
+ * Makes sure a mongod binary is there (downloading it on first use) before
+ * the app boots, so that being offline ends in one clear sentence rather than
+ * the library's and Nest's stack traces.
+ */
+export async function ensureEmbeddedMongoBinary(): Promise<void> {
+  try {
+    await MongoBinary.getPath();
+  } catch (error) {
+    throw new EmbeddedDatabaseUnavailableError(firstLine(error));
+  }
 }
 
 /**
