@@ -1,18 +1,9 @@
-import { assertValidEnvironment } from './environment';
-import { InvalidEnvironmentError } from './env-validation';
+import { findEnvironmentProblems } from './environment';
 import { loadWhatsAppConfig } from './whatsapp.config';
 
 const VALID_SECRET = 'x'.repeat(32);
 
-function problemsFor(env: NodeJS.ProcessEnv): string[] {
-  try {
-    assertValidEnvironment(env);
-    return [];
-  } catch (error) {
-    if (error instanceof InvalidEnvironmentError) return error.problems;
-    throw error;
-  }
-}
+const problemsFor = findEnvironmentProblems;
 
 describe('environment validation at boot', () => {
   it('accepts a minimal environment and applies the documented defaults', () => {

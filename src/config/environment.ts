@@ -20,15 +20,26 @@ const ENV_CLASSES: Array<new () => object> = [
 ];
 
 /**
- * Checks every namespace at once, so a bad boot names every offending
- * variable rather than only the first namespace's.
+ * Every problem with the environment, across all namespaces, so a bad boot
+ * names every offending variable rather than only the first namespace's.
  */
-export function assertValidEnvironment(env: NodeJS.ProcessEnv): void {
+export function findEnvironmentProblems(env: NodeJS.ProcessEnv): string[] {
   const problems = ENV_CLASSES.flatMap((envClass) =>
     findEnvProblems(envClass, env),
   );
+  if (problems.length > 0) return problems;
+  try {
+    loadWhatsAppConfig(env);
+    return [];
+  } catch (error) {
+    if (error instanceof InvalidEnvironmentError) return error.problems;
+    throw error;
+  }
+}
+
+export function assertValidEnvironment(env: NodeJS.ProcessEnv): void {
+  const problems = findEnvironmentProblems(env);
   if (problems.length > 0) {
     throw new InvalidEnvironmentError(problems);
   }
-  loadWhatsAppConfig(env);
 }

@@ -1,18 +1,9 @@
-import { assertValidEnvironment } from './environment';
-import { InvalidEnvironmentError } from './env-validation';
+import { findEnvironmentProblems } from './environment';
 import { rateLimitConfig } from './rate-limit.config';
 
 const BASE = { JWT_SECRET: 'x'.repeat(32) };
 
-function problemsFor(env: NodeJS.ProcessEnv): string[] {
-  try {
-    assertValidEnvironment(env);
-    return [];
-  } catch (error) {
-    if (error instanceof InvalidEnvironmentError) return error.problems;
-    throw error;
-  }
-}
+const problemsFor = findEnvironmentProblems;
 
 describe('rate limit configuration', () => {
   const saved = { ...process.env };
