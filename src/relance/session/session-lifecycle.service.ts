@@ -7,13 +7,10 @@ import {
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConfigType } from '@nestjs/config';
 import { whatsappConfig } from '../../config/whatsapp.config';
-import { LogFields, logLine } from '../../logging/log-line';
 import { ReconnectScheduler } from '../reconnect/reconnect-scheduler';
 import { RelanceConfigRepository } from '../relance-config.repository';
-import { disconnectCodeName } from '../retry/disconnect-codes';
-import { CloseEvent, DisconnectDecision } from '../retry/disconnect-decision';
+import { DisconnectDecision } from '../retry/disconnect-decision';
 import { RetryPolicy } from '../retry/retry-policy';
-import { WhatsAppStatus } from '../whatsapp-status';
 import { ConnectionEventHandler } from './connection-event.handler';
 import { DatabaseRetry } from './database-retry';
 import { LifecycleTelemetry } from './lifecycle-telemetry';
@@ -21,11 +18,7 @@ import { SessionEvent, SessionEvents } from './session-events';
 import { SessionFiles } from './session-files';
 import { LiveSession, SessionRegistry, SessionStart } from './session-registry';
 import { UserLocks } from './user-locks';
-import {
-  SocketClose,
-  SocketHandlers,
-  WhatsAppSocketFactory,
-} from './whatsapp-socket';
+import { SocketHandlers, WhatsAppSocketFactory } from './whatsapp-socket';
 
 export type QrOutcome =
   | { status: 'awaiting_qr'; qr: string }
