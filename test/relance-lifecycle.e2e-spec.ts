@@ -44,6 +44,16 @@ describe('session lifecycle through HTTP with scripted sockets (e2e)', () => {
     (await http().get('/api/relance/status').set(auth).expect(200)).body;
   const sessionDir = () => join(testApp.sessionsDir, userId);
 
+  /** A linked user: stored session files, and sockets that open; GET /qr answers connected. */
+  async function connectStoredSession(): Promise<void> {
+    await plantStoredSession(testApp.sessionsDir, userId);
+    factory.onCreate = (socket) => setTimeout(() => socket.open(), 20);
+    await http()
+      .get('/api/relance/qr')
+      .set(auth)
+      .expect(200, { status: 'connected' });
+  }
+
   it('reports an unknown user as disconnected with count 0', async () => {
     expect(await status()).toEqual({
       status: 'disconnected',
@@ -75,11 +85,7 @@ describe('session lifecycle through HTTP with scripted sockets (e2e)', () => {
   });
 
   it('scenario 1: one counted failure keeps the files, then recovery resets the count', async () => {
-    await plantStoredSession(testApp.sessionsDir, userId);
-    factory.onCreate = (socket) => setTimeout(() => socket.open(), 20);
-    expect(
-      (await http().get('/api/relance/qr').set(auth).expect(200)).body,
-    ).toEqual({ status: 'connected' });
+    await connectStoredSession();
 
     factory.latest(userId).close(401);
     await waitUntil(async () => (await status()).connectionFailureCount === 1);
@@ -107,12 +113,7 @@ describe('session lifecycle through HTTP with scripted sockets (e2e)', () => {
   });
 
   it('scenario 2: the 3rd consecutive counted failure deletes the session files, not before', async () => {
-    await plantStoredSession(testApp.sessionsDir, userId);
-    factory.onCreate = (socket) => setTimeout(() => socket.open(), 20);
-    await http()
-      .get('/api/relance/qr')
-      .set(auth)
-      .expect(200, { status: 'connected' });
+    await connectStoredSession();
     factory.onCreate = undefined;
 
     for (const expected of [1, 2]) {
@@ -142,12 +143,7 @@ describe('session lifecycle through HTTP with scripted sockets (e2e)', () => {
   });
 
   it('scenario 3: force disconnect logs out an open socket and deletes the files', async () => {
-    await plantStoredSession(testApp.sessionsDir, userId);
-    factory.onCreate = (socket) => setTimeout(() => socket.open(), 20);
-    await http()
-      .get('/api/relance/qr')
-      .set(auth)
-      .expect(200, { status: 'connected' });
+    await connectStoredSession();
 
     const response = await http()
       .delete('/api/relance/disconnect')
@@ -169,12 +165,7 @@ describe('session lifecycle through HTTP with scripted sockets (e2e)', () => {
   });
 
   it('scenario 4: normal disconnect keeps the files and the count', async () => {
-    await plantStoredSession(testApp.sessionsDir, userId);
-    factory.onCreate = (socket) => setTimeout(() => socket.open(), 20);
-    await http()
-      .get('/api/relance/qr')
-      .set(auth)
-      .expect(200, { status: 'connected' });
+    await connectStoredSession();
     factory.latest(userId).close(403);
     await waitUntil(async () => (await status()).connectionFailureCount === 1);
 
