@@ -11,8 +11,8 @@
 import { randomBytes } from 'node:crypto';
 import { disconnectCodeName } from '../src/relance/retry/disconnect-codes';
 import { LifecycleTelemetry } from '../src/relance/session/lifecycle-telemetry';
-import { SessionLifecycleService } from '../src/relance/session/session-lifecycle.service';
-import { WhatsAppSocketFactory } from '../src/relance/session/whatsapp-socket';
+import { SessionLifecycleService } from '../src/relance/commands/session-lifecycle.service';
+import { WhatsAppSocketFactory } from '../src/relance/supervisor/whatsapp-socket';
 import {
   FakeSocket,
   FakeSocketFactory,

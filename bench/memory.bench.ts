@@ -11,9 +11,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RelanceConfigRepository } from '../src/relance/relance-config.repository';
-import { SessionLifecycleService } from '../src/relance/session/session-lifecycle.service';
+import { SessionLifecycleService } from '../src/relance/commands/session-lifecycle.service';
 import { SessionRegistry } from '../src/relance/session/session-registry';
-import { WhatsAppSocketFactory } from '../src/relance/session/whatsapp-socket';
+import { WhatsAppSocketFactory } from '../src/relance/supervisor/whatsapp-socket';
 import {
   FakeSocketFactory,
   plantStoredSession,

@@ -5,10 +5,10 @@
  * The reference is the ideal rate concurrency / delay.
  */
 import { SessionRestoreService } from '../src/relance/restore/session-restore.service';
-import { SessionFiles } from '../src/relance/session/session-files';
-import { SessionLifecycleService } from '../src/relance/session/session-lifecycle.service';
+import { SessionFiles } from '../src/relance/credentials/session-files';
+import { SessionLifecycleService } from '../src/relance/commands/session-lifecycle.service';
 import { LifecycleTelemetry } from '../src/relance/session/lifecycle-telemetry';
-import { WhatsAppSocketFactory } from '../src/relance/session/whatsapp-socket';
+import { WhatsAppSocketFactory } from '../src/relance/supervisor/whatsapp-socket';
 import {
   FakeSocketFactory,
   plantStoredSession,

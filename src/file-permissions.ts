@@ -6,7 +6,7 @@ export const OWNER_ONLY_UMASK = 0o077;
  * fs.writeFile's default mode (0666 minus the umask), i.e. 0644 under the usual
  * 022 umask: anyone on the host could read the WhatsApp credentials. Setting
  * the umask once at process start covers every file Baileys writes, including
- * the keys it saves long after the session started; SessionFiles.ensureDir
+ * the keys it saves long after the session started; FileCredentialStore.authStateFor (SessionFiles.ensureDir)
  * also chmods what is already in a folder when a session starts.
  */
 export function restrictNewFilePermissions(): void {

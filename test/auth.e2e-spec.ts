@@ -8,7 +8,7 @@ import {
   UnsecuredJWT,
 } from 'jose';
 import request from 'supertest';
-import { WhatsAppSocketFactory } from '../src/relance/session/whatsapp-socket';
+import { WhatsAppSocketFactory } from '../src/relance/supervisor/whatsapp-socket';
 import { FakeSocketFactory } from './support/fake-socket-factory';
 import { createTestApp, TestApp, TestAppOptions } from './support/test-app';
 import { stopTestDatabase } from './support/test-database';

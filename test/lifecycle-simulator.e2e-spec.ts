@@ -22,7 +22,7 @@ import { SessionRestoreService } from '../src/relance/restore/session-restore.se
 import {
   SessionEvent,
   SessionEvents,
-} from '../src/relance/session/session-events';
+} from '../src/relance/events/session-events';
 import { plantBaileysCredentials } from './support/baileys-credentials';
 import { createTestApp, makeSessionsDir, TestApp } from './support/test-app';
 import { stopTestDatabase } from './support/test-database';

@@ -1,6 +1,6 @@
 import request from 'supertest';
-import { SessionEvents } from '../src/relance/session/session-events';
-import { WhatsAppSocketFactory } from '../src/relance/session/whatsapp-socket';
+import { SessionEvents } from '../src/relance/events/session-events';
+import { WhatsAppSocketFactory } from '../src/relance/supervisor/whatsapp-socket';
 import { FakeSocketFactory } from './support/fake-socket-factory';
 import { openEventStream, SseClient } from './support/sse-client';
 import { createTestApp, TestApp } from './support/test-app';

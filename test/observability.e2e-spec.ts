@@ -3,7 +3,7 @@ import type { Model } from 'mongoose';
 import request from 'supertest';
 import { RestoreState } from '../src/relance/restore/restore-state';
 import { RelanceConfig } from '../src/relance/schemas/relance-config.schema';
-import { WhatsAppSocketFactory } from '../src/relance/session/whatsapp-socket';
+import { WhatsAppSocketFactory } from '../src/relance/supervisor/whatsapp-socket';
 import {
   FakeSocketFactory,
   plantStoredSession,

@@ -22,10 +22,13 @@ describe('RelanceConfigRepository on a real database (e2e)', () => {
     await stopTestDatabase();
   });
 
-  const failure = () => ({
-    countFailure: true,
+  const failure = (failureCount: number) => ({
+    decision: {
+      countFailure: true,
+      failureCount,
+      status: 'connecting' as const,
+    },
     reason: { code: 401, name: 'loggedOut' },
-    status: 'disconnected' as const,
     at: new Date(),
   });
 
@@ -38,7 +41,45 @@ describe('RelanceConfigRepository on a real database (e2e)', () => {
       connectionFailureCount: 0,
       disconnectedByUser: false,
     });
-    expect(await repository.recordClose('legacy', failure())).toBe(1);
+    expect(
+      (await repository.markConnecting('legacy', new Date()))
+        .connectionFailureCount,
+    ).toBe(0);
+    await repository.applyClose('legacy', failure(1));
+    expect(await repository.findByUserId('legacy')).toMatchObject({
+      connectionFailureCount: 1,
+      whatsappStatus: 'connecting',
+      lastDisconnectReason: { code: 401, name: 'loggedOut' },
+    });
+  });
+
+  it('returns the stored count from the write that marks a socket start, creating the document once', async () => {
+    await repository.applyClose('starter', failure(2));
+    const stored = await repository.markConnecting('starter', new Date());
+    expect(stored).toMatchObject({
+      connectionFailureCount: 2,
+      whatsappStatus: 'connecting',
+    });
+    expect(stored.lastConnectionFailure).toBeInstanceOf(Date);
+    expect(
+      (await repository.markConnecting('newcomer', new Date()))
+        .connectionFailureCount,
+    ).toBe(0);
+    expect(await model.countDocuments({ userId: 'newcomer' })).toBe(1);
+  });
+
+  it('stores the threshold decision in one write: count back to 0, disconnected, failure time kept', async () => {
+    await repository.applyClose('crosser', failure(2));
+    await repository.applyClose('crosser', {
+      ...failure(0),
+      decision: { countFailure: true, failureCount: 0, status: 'disconnected' },
+    });
+    const stored = await repository.findByUserId('crosser');
+    expect(stored).toMatchObject({
+      connectionFailureCount: 0,
+      whatsappStatus: 'disconnected',
+    });
+    expect(stored?.lastConnectionFailure).toBeInstanceOf(Date);
   });
 
   it('keeps one document per user (unique userId)', async () => {
@@ -48,42 +89,8 @@ describe('RelanceConfigRepository on a real database (e2e)', () => {
     ).rejects.toThrow(/duplicate key|E11000/);
   });
 
-  // Two processes whose closes interleave: both increments land before either
-  // reset. (Issued one after the other: FerretDB v1's SQLite backend does not
-  // apply a filtered update atomically against a concurrent one, so a truly
-  // simultaneous pair is only exact on MongoDB; within one process the
-  // per-user lock already serializes them.)
-  it('lets exactly one of two interleaved closes at threshold-1 reset the count', async () => {
-    await model.collection.insertOne({
-      userId: 'racer',
-      connectionFailureCount: 2,
-    });
-    const a = await repository.recordClose('racer', failure());
-    const b = await repository.recordClose('racer', failure());
-    expect([a, b]).toEqual([3, 4]);
-    expect(await repository.resetAfterThreshold('racer', a)).toBe(true);
-    expect(await repository.resetAfterThreshold('racer', b)).toBe(false);
-    expect(
-      (await repository.findByUserId('racer'))?.connectionFailureCount,
-    ).toBe(0);
-  });
-
-  it('lets the later crosser win when it resets first, still exactly once', async () => {
-    await model.collection.insertOne({
-      userId: 'racer2',
-      connectionFailureCount: 2,
-    });
-    const a = await repository.recordClose('racer2', failure());
-    const b = await repository.recordClose('racer2', failure());
-    expect(await repository.resetAfterThreshold('racer2', b)).toBe(true);
-    expect(await repository.resetAfterThreshold('racer2', a)).toBe(false);
-    expect(
-      (await repository.findByUserId('racer2'))?.connectionFailureCount,
-    ).toBe(0);
-  });
-
   it('clears the count and the last failure on connect, and records the scan date only after a scan', async () => {
-    await repository.recordClose('opener', failure());
+    await repository.applyClose('opener', failure(1));
     await repository.markConnected('opener', new Date(), false);
     const reconnected = await repository.findByUserId('opener');
     expect(reconnected).toMatchObject({

@@ -5,10 +5,11 @@ import request from 'supertest';
 import { ReconnectScheduler } from '../src/relance/reconnect/reconnect-scheduler';
 import { RetryPolicy } from '../src/relance/retry/retry-policy';
 import { SessionRestoreService } from '../src/relance/restore/session-restore.service';
-import { SessionFiles } from '../src/relance/session/session-files';
-import { SessionLifecycleService } from '../src/relance/session/session-lifecycle.service';
-import { SessionStatusReader } from '../src/relance/session/session-status.reader';
-import { WhatsAppSocketFactory } from '../src/relance/session/whatsapp-socket';
+import { SessionCredentialStore } from '../src/relance/credentials/session-credential-store';
+import { SessionSupervisor } from '../src/relance/supervisor/session-supervisor';
+import { SessionLifecycleService } from '../src/relance/commands/session-lifecycle.service';
+import { SessionStatusReader } from '../src/relance/status/session-status.reader';
+import { WhatsAppSocketFactory } from '../src/relance/supervisor/whatsapp-socket';
 import {
   FakeSocket,
   FakeSocketFactory,
@@ -126,7 +127,7 @@ describe('hammer: racing closes for 100 users (e2e)', () => {
     let deletions = 0;
     for (const code of codes) {
       const decision = policy.decide(
-        { code, endedByUs: false, awaitingQr: false },
+        { code, awaitingQr: false, linked: true },
         { failureCount: count },
       );
       count = decision.failureCount;
@@ -142,9 +143,9 @@ describe('hammer: racing closes for 100 users (e2e)', () => {
       override: withFakeFactory(factory),
     });
     try {
-      const lifecycle = testApp.app.get(SessionLifecycleService);
+      const supervisor = testApp.app.get(SessionSupervisor);
       const policy = testApp.app.get(RetryPolicy);
-      const files = testApp.app.get(SessionFiles);
+      const files = testApp.app.get(SessionCredentialStore);
       const reconnects = testApp.app.get(ReconnectScheduler);
       const deletions = new Map<string, number>();
       const realDelete = files.delete.bind(files);
@@ -158,11 +159,11 @@ describe('hammer: racing closes for 100 users (e2e)', () => {
         await plantStoredSession(testApp.sessionsDir, userId);
         for (const code of scriptFor(index)) {
           reconnects.cancel(userId);
-          let outcome = await lifecycle.startInBackground(userId);
+          let outcome = await supervisor.startInBackground(userId);
           if (outcome === 'no_credentials') {
             // The user links again after a threshold deletion.
             await plantStoredSession(testApp.sessionsDir, userId);
-            outcome = await lifecycle.startInBackground(userId);
+            outcome = await supervisor.startInBackground(userId);
           }
           const socket: FakeSocket = factory.latest(userId);
           // Fire and move on: the close is handled while the next start is already queued.
@@ -195,11 +196,14 @@ describe('hammer: racing closes for 100 users (e2e)', () => {
         const lastCrossed =
           expected.deletions > 0 &&
           expected.count === 0 &&
-          policy.countsAsFailure({
-            code: scriptFor(index)[CLOSES - 1],
-            endedByUs: false,
-            awaitingQr: false,
-          });
+          policy.decide(
+            {
+              code: scriptFor(index)[CLOSES - 1],
+              awaitingQr: false,
+              linked: true,
+            },
+            { failureCount: 0 },
+          ).countFailure;
         expect(status.sessionStored).toBe(!lastCrossed);
       }
     } finally {

@@ -1,23 +1,18 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { ConfigType } from '@nestjs/config';
+import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { constants } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
-import { whatsappConfig } from '../config/whatsapp.config';
+import { SessionCredentialStore } from '../relance/credentials/session-credential-store';
 
-/** Up when the sessions folder exists (or can be made) and is writable. */
+/** Up when the credential store takes writes (the sessions folder, or MongoDB). */
 @Injectable()
 export class SessionsDirHealthIndicator {
   constructor(
     private readonly health: HealthIndicatorService,
-    @Inject(whatsappConfig.KEY)
-    private readonly config: ConfigType<typeof whatsappConfig>,
+    private readonly credentials: SessionCredentialStore,
   ) {}
 
   check(key: string) {
-    return this.health.check(key).attempt(async () => {
-      await mkdir(this.config.sessionsDir, { recursive: true, mode: 0o700 });
-      await access(this.config.sessionsDir, constants.W_OK);
-    });
+    return this.health
+      .check(key)
+      .attempt(() => this.credentials.assertWritable());
   }
 }

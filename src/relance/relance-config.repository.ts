@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
+import { DatabaseRetry } from './database-retry';
+import { DisconnectDecision } from './retry/disconnect-decision';
 import {
   DisconnectReason,
   RelanceConfig,
@@ -19,10 +21,13 @@ export interface StoredRelanceConfig {
   disconnectedByUser: boolean;
 }
 
-export interface RecordedClose {
-  countFailure: boolean;
+/** A close and the RetryPolicy's whole decision about it, stored in one write. */
+export interface AppliedClose {
+  decision: Pick<
+    DisconnectDecision,
+    'countFailure' | 'failureCount' | 'status'
+  >;
   reason: DisconnectReason;
-  status: WhatsAppStatus;
   at: Date;
 }
 
@@ -50,13 +55,22 @@ const UPSERT_AND_RETURN = {
 /**
  * Every write to `relanceconfigs`. Each method is one atomic operation
  * (operators + upsert), never a read-modify-write.
+ *
+ * One rule for outages: every write retries (bounded) while the database is
+ * unreachable or busy, because a lost session write would leave the count or
+ * the status wrong; reads fail at once, so the API answers 503 promptly.
  */
 @Injectable()
 export class RelanceConfigRepository {
   constructor(
     @InjectModel(RelanceConfig.name)
     private readonly model: Model<RelanceConfig>,
+    private readonly databaseRetry: DatabaseRetry,
   ) {}
+
+  private write<T>(operation: () => Promise<T>): Promise<T> {
+    return this.databaseRetry.run(operation);
+  }
 
   async findByUserId(userId: string): Promise<StoredRelanceConfig | undefined> {
     const doc = await this.model
@@ -71,13 +85,29 @@ export class RelanceConfigRepository {
     status: WhatsAppStatus,
     at: Date,
   ): Promise<void> {
-    await this.model
-      .updateOne(
-        { userId },
-        { $set: { whatsappStatus: status, lastConnectionCheck: at } },
-        { upsert: true },
-      )
-      .exec();
+    await this.write(() =>
+      this.model
+        .updateOne(
+          { userId },
+          { $set: { whatsappStatus: status, lastConnectionCheck: at } },
+          { upsert: true },
+        )
+        .exec(),
+    );
+  }
+
+  /** A socket starts for the user: one write that also returns what is stored (the count). */
+  async markConnecting(userId: string, at: Date): Promise<StoredRelanceConfig> {
+    const doc = await this.write(() =>
+      this.model
+        .findOneAndUpdate(
+          { userId },
+          { $set: { whatsappStatus: 'connecting', lastConnectionCheck: at } },
+          UPSERT_AND_RETURN,
+        )
+        .exec(),
+    );
+    return toStored((doc as StoredFields | null) ?? { userId });
   }
 
   /** A socket opened: the consecutive count starts again. */
@@ -86,98 +116,93 @@ export class RelanceConfigRepository {
     at: Date,
     afterQrScan: boolean,
   ): Promise<void> {
-    await this.model
-      .updateOne(
-        { userId },
-        {
-          $set: {
-            whatsappStatus: 'connected',
-            connectionFailureCount: 0,
-            lastConnectionCheck: at,
-            disconnectedByUser: false,
-            ...(afterQrScan ? { lastQrScanDate: at } : {}),
+    await this.write(() =>
+      this.model
+        .updateOne(
+          { userId },
+          {
+            $set: {
+              whatsappStatus: 'connected',
+              connectionFailureCount: 0,
+              lastConnectionCheck: at,
+              disconnectedByUser: false,
+              ...(afterQrScan ? { lastQrScanDate: at } : {}),
+            },
+            $unset: { lastConnectionFailure: 1 },
           },
-          $unset: { lastConnectionFailure: 1 },
-        },
-        { upsert: true },
-      )
-      .exec();
-  }
-
-  /** Records a close in one atomic update and returns the consecutive count it produced. */
-  async recordClose(userId: string, close: RecordedClose): Promise<number> {
-    const doc = await this.model
-      .findOneAndUpdate(
-        { userId },
-        {
-          $inc: { connectionFailureCount: close.countFailure ? 1 : 0 },
-          $set: {
-            whatsappStatus: close.status,
-            lastDisconnectReason: close.reason,
-            lastConnectionCheck: close.at,
-            ...(close.countFailure ? { lastConnectionFailure: close.at } : {}),
-          },
-        },
-        UPSERT_AND_RETURN,
-      )
-      .exec();
-    return (doc as StoredFields | null)?.connectionFailureCount ?? 0;
+          { upsert: true },
+        )
+        .exec(),
+    );
   }
 
   /**
-   * Resets the count after a threshold crossing. It only applies while the
-   * count is still at least the value this caller's increment produced, so
-   * when closes race exactly one caller wins (and deletes the files).
+   * Stores a close with its decision in one write: the count the policy
+   * decided (0 again at the threshold), the status it names, the reason.
+   * The supervisor holds the user's lock while it decides and writes, so the
+   * count it decided from is the stored one.
    */
-  async resetAfterThreshold(
-    userId: string,
-    reachedCount: number,
-  ): Promise<boolean> {
-    // The document as it was before tells whether this caller's filter matched.
-    const before = await this.model
-      .findOneAndUpdate(
-        { userId, connectionFailureCount: { $gte: reachedCount } },
-        { $set: { connectionFailureCount: 0, whatsappStatus: 'disconnected' } },
-        { returnDocument: 'before', lean: true },
-      )
-      .exec();
-    return before !== null;
+  async applyClose(userId: string, close: AppliedClose): Promise<void> {
+    const { decision } = close;
+    await this.write(() =>
+      this.model
+        .updateOne(
+          { userId },
+          {
+            $set: {
+              whatsappStatus: decision.status,
+              connectionFailureCount: decision.failureCount,
+              lastDisconnectReason: close.reason,
+              lastConnectionCheck: close.at,
+              ...(decision.countFailure
+                ? { lastConnectionFailure: close.at }
+                : {}),
+            },
+          },
+          { upsert: true },
+        )
+        .exec(),
+    );
   }
 
   /** A user's normal disconnect: the session is kept and not restored on boot. */
   async markDisconnectedByUser(userId: string, at: Date): Promise<void> {
-    await this.model
-      .updateOne(
-        { userId },
-        {
-          $set: {
-            whatsappStatus: 'disconnected',
-            disconnectedByUser: true,
-            lastConnectionCheck: at,
+    await this.write(() =>
+      this.model
+        .updateOne(
+          { userId },
+          {
+            $set: {
+              whatsappStatus: 'disconnected',
+              disconnectedByUser: true,
+              lastConnectionCheck: at,
+            },
           },
-        },
-        { upsert: true },
-      )
-      .exec();
+          { upsert: true },
+        )
+        .exec(),
+    );
   }
 
   /** Force reset, or a fresh start before a new QR: no session, no count. */
   async resetSession(userId: string, at: Date, byUser: boolean): Promise<void> {
-    await this.model
-      .updateOne(
-        { userId },
-        {
-          $set: {
-            whatsappStatus: 'disconnected',
-            connectionFailureCount: 0,
-            disconnectedByUser: byUser,
-            lastConnectionCheck: at,
+    await this.write(() =>
+      this.model
+        .updateOne(
+          { userId },
+          {
+            $set: {
+              whatsappStatus: 'disconnected',
+              connectionFailureCount: 0,
+              disconnectedByUser: byUser,
+              lastConnectionCheck: at,
+            },
+            $unset: { lastConnectionFailure: 1 },
           },
-          $unset: { lastConnectionFailure: 1 },
-        },
-        { upsert: true },
-      )
-      .exec();
+          { upsert: true },
+        )
+        .exec(),
+    );
   }
 
   /** Users that were not deliberately disconnected, among those given. */

@@ -41,8 +41,8 @@ import {
 import { StatusResponseDto } from './dto/status-response.dto';
 import { toStatusResponse } from './dto/status-response.mapper';
 import { QrImageRenderer } from './qr-image';
-import { SessionStatusReader } from './session/session-status.reader';
-import { SessionLifecycleService } from './session/session-lifecycle.service';
+import { SessionStatusReader } from './status/session-status.reader';
+import { SessionLifecycleService } from './commands/session-lifecycle.service';
 
 @ApiTags('relance')
 @ApiBearerAuth()

@@ -2,33 +2,33 @@ import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { RelanceAdminController } from './admin/relance-admin.controller';
 import { RelanceStatsRepository } from './admin/relance-stats.repository';
+import { SessionLifecycleService } from './commands/session-lifecycle.service';
+import { FileCredentialStore } from './credentials/file-credential-store';
+import { SessionCredentialStore } from './credentials/session-credential-store';
+import { SessionFiles } from './credentials/session-files';
+import { DatabaseRetry } from './database-retry';
 import { RelanceEventsController } from './events/relance-events.controller';
+import { SessionEvents } from './events/session-events';
 import { SessionStream } from './events/session-stream';
 import { relanceMetricProviders } from './metrics/relance-metrics';
-import { ReconnectScheduler } from './reconnect/reconnect-scheduler';
+import { SessionMetricsSubscriber } from './metrics/session-metrics.subscriber';
 import { QrImageRenderer } from './qr-image';
+import { ReconnectScheduler } from './reconnect/reconnect-scheduler';
+import { RelanceConfigRepository } from './relance-config.repository';
+import { RelanceController } from './relance.controller';
 import { RestoreState } from './restore/restore-state';
 import { SessionRestoreService } from './restore/session-restore.service';
 import { SessionShutdownService } from './restore/session-shutdown.service';
-import { RelanceConfigRepository } from './relance-config.repository';
-import { RelanceController } from './relance.controller';
 import { RetryPolicy } from './retry/retry-policy';
 import {
   RelanceConfig,
   RelanceConfigSchema,
 } from './schemas/relance-config.schema';
-import { BaileysSocketFactory } from './session/baileys-socket.factory';
-import { ConnectionEventHandler } from './session/connection-event.handler';
-import { DatabaseRetry } from './session/database-retry';
-import { SessionStatusReader } from './session/session-status.reader';
-import { LifecycleTelemetry } from './session/lifecycle-telemetry';
-import { PrometheusLifecycleTelemetry } from './session/prometheus-lifecycle-telemetry';
-import { SessionEvents } from './session/session-events';
-import { SessionFiles } from './session/session-files';
-import { SessionLifecycleService } from './session/session-lifecycle.service';
-import { SessionRegistry } from './session/session-registry';
-import { UserLocks } from './session/user-locks';
-import { WhatsAppSocketFactory } from './session/whatsapp-socket';
+import { SessionStatusReader } from './status/session-status.reader';
+import { BaileysSocketFactory } from './supervisor/baileys-socket.factory';
+import { SessionSupervisor } from './supervisor/session-supervisor';
+import { UserLocks } from './supervisor/user-locks';
+import { WhatsAppSocketFactory } from './supervisor/whatsapp-socket';
 
 @Module({
   imports: [
@@ -43,37 +43,37 @@ import { WhatsAppSocketFactory } from './session/whatsapp-socket';
   ],
   providers: [
     RetryPolicy,
+    DatabaseRetry,
     RelanceConfigRepository,
     SessionFiles,
-    SessionRegistry,
     SessionEvents,
     UserLocks,
     ReconnectScheduler,
-    DatabaseRetry,
     QrImageRenderer,
+    SessionSupervisor,
     SessionLifecycleService,
-    ConnectionEventHandler,
     SessionStatusReader,
     RestoreState,
     SessionRestoreService,
     SessionShutdownService,
     RelanceStatsRepository,
     SessionStream,
+    SessionMetricsSubscriber,
     ...relanceMetricProviders,
     { provide: WhatsAppSocketFactory, useClass: BaileysSocketFactory },
-    { provide: LifecycleTelemetry, useClass: PrometheusLifecycleTelemetry },
+    { provide: SessionCredentialStore, useClass: FileCredentialStore },
   ],
   exports: [
     SessionStatusReader,
     RestoreState,
     SessionRestoreService,
     SessionLifecycleService,
+    SessionSupervisor,
     RelanceConfigRepository,
     RetryPolicy,
     SessionEvents,
-    SessionFiles,
+    SessionCredentialStore,
     ReconnectScheduler,
-    SessionRegistry,
   ],
 })
 export class RelanceModule {}

@@ -4,7 +4,7 @@ import {
   SocketHandlers,
   WhatsAppSocket,
   WhatsAppSocketFactory,
-} from '../../src/relance/session/whatsapp-socket';
+} from '../../src/relance/supervisor/whatsapp-socket';
 
 /** A scripted socket: tests make it emit what Baileys would. */
 export class FakeSocket implements WhatsAppSocket {

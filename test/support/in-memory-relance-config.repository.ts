@@ -1,5 +1,5 @@
 import {
-  RecordedClose,
+  AppliedClose,
   RelanceConfigRepository,
   StoredRelanceConfig,
 } from '../../src/relance/relance-config.repository';
@@ -61,25 +61,23 @@ export class InMemoryRelanceConfigRepository implements PublicRepository {
     });
   }
 
-  recordClose(userId: string, close: RecordedClose): Promise<number> {
+  markConnecting(userId: string, at: Date): Promise<StoredRelanceConfig> {
     return this.atomically(userId, (doc) => {
-      doc.connectionFailureCount += close.countFailure ? 1 : 0;
-      Object.assign(doc, {
-        whatsappStatus: close.status,
-        lastDisconnectReason: close.reason,
-        lastConnectionCheck: close.at,
-      });
-      if (close.countFailure) doc.lastConnectionFailure = close.at;
-      return doc.connectionFailureCount;
+      doc.whatsappStatus = 'connecting';
+      doc.lastConnectionCheck = at;
+      return { ...doc };
     });
   }
 
-  resetAfterThreshold(userId: string, reachedCount: number): Promise<boolean> {
+  applyClose(userId: string, close: AppliedClose): Promise<void> {
     return this.atomically(userId, (doc) => {
-      if (doc.connectionFailureCount < reachedCount) return false;
-      doc.connectionFailureCount = 0;
-      doc.whatsappStatus = 'disconnected';
-      return true;
+      Object.assign(doc, {
+        whatsappStatus: close.decision.status,
+        connectionFailureCount: close.decision.failureCount,
+        lastDisconnectReason: close.reason,
+        lastConnectionCheck: close.at,
+      });
+      if (close.decision.countFailure) doc.lastConnectionFailure = close.at;
     });
   }
 

@@ -1,4 +1,4 @@
-import { SessionStatus } from '../session/session-status.reader';
+import { SessionStatus } from '../status/session-status.reader';
 import { StatusResponseDto } from './status-response.dto';
 
 /** The API shape of a session status: absent dates and reasons are explicit nulls. */

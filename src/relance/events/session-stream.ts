@@ -4,8 +4,8 @@ import { Observable } from 'rxjs';
 import { sseConfig } from '../../config/sse.config';
 import { QrImageRenderer } from '../qr-image';
 import { toStatusResponse } from '../dto/status-response.mapper';
-import { SessionEvent, SessionEvents } from '../session/session-events';
-import { SessionStatusReader } from '../session/session-status.reader';
+import { SessionEvent, SessionEvents } from './session-events';
+import { SessionStatusReader } from '../status/session-status.reader';
 
 export const STREAM_EVENT_TYPES = [
   'snapshot',

@@ -6,7 +6,7 @@ import {
 } from '@willsoto/nestjs-prometheus';
 import { Gauge, register } from 'prom-client';
 import { ReconnectScheduler } from '../reconnect/reconnect-scheduler';
-import { SessionRegistry } from '../session/session-registry';
+import { SessionSupervisor } from '../supervisor/session-supervisor';
 import { WHATSAPP_STATUSES } from '../whatsapp-status';
 
 export const CONNECTION_CLOSES = 'relance_connection_closes_total';
@@ -28,11 +28,14 @@ const RELANCE_METRICS = [
 ];
 
 /** The live sessions of this process by status, read when Prometheus scrapes. */
-function collectSessions(this: Gauge<string>, registry: SessionRegistry): void {
+function collectSessions(
+  this: Gauge<string>,
+  supervisor: SessionSupervisor,
+): void {
   const counts = new Map<string, number>(
     WHATSAPP_STATUSES.map((status) => [status, 0]),
   );
-  for (const session of registry.all())
+  for (const session of supervisor.liveSessions())
     counts.set(session.status, (counts.get(session.status) ?? 0) + 1);
   for (const [status, count] of counts) this.set({ status }, count);
 }
@@ -80,7 +83,7 @@ export const relanceMetricProviders: Provider[] = [
     name: SESSIONS,
     help: 'Live WhatsApp sessions in this process, by status',
     labelNames: ['status'],
-    inject: [SessionRegistry],
+    inject: [SessionSupervisor],
     collect: collectSessions,
   }),
   makeGaugeProvider({

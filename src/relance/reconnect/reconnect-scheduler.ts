@@ -73,21 +73,11 @@ export class ReconnectScheduler {
     return this.users.get(userId)?.pending;
   }
 
-  /** The last scheduled attempt number, pending or running (0 when none since the last open). */
-  attempts(userId: string): number {
-    return this.users.get(userId)?.attempts ?? 0;
-  }
-
   /** Drops any pending reconnect and starts the backoff from scratch. */
   cancel(userId: string): void {
     const state = this.users.get(userId);
     if (state?.timer) clearTimeout(state.timer);
     this.users.delete(userId);
-  }
-
-  /** A socket opened: the next failure starts again at attempt 1. */
-  reset(userId: string): void {
-    this.cancel(userId);
   }
 
   cancelAll(): void {

@@ -9,12 +9,19 @@ import { bulkhead } from 'cockatiel';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { whatsappConfig } from '../../config/whatsapp.config';
 import { RelanceConfigRepository } from '../relance-config.repository';
-import { DatabaseRetry } from '../session/database-retry';
-import { SessionFiles } from '../session/session-files';
-import { SessionLifecycleService } from '../session/session-lifecycle.service';
+import { SessionCredentialStore } from '../credentials/session-credential-store';
+import { SessionEvent, SessionEvents } from '../events/session-events';
+import {
+  BackgroundStartOutcome,
+  SessionSupervisor,
+} from '../supervisor/session-supervisor';
 import { RestoreState } from './restore-state';
 
 export type RestoreOutcome = 'restored' | 'needs_qr' | 'failed';
+
+const ENDS_BACKGROUND_CONNECT = (event: SessionEvent) =>
+  event.type === 'status' &&
+  (event.status === 'connected' || event.status === 'disconnected');
 
 export interface RestoreSummary {
   restored: number;
@@ -35,10 +42,10 @@ export class SessionRestoreService implements OnApplicationBootstrap {
   private running?: Promise<RestoreSummary>;
 
   constructor(
-    private readonly lifecycle: SessionLifecycleService,
+    private readonly supervisor: SessionSupervisor,
+    private readonly events: SessionEvents,
     private readonly repository: RelanceConfigRepository,
-    private readonly files: SessionFiles,
-    private readonly databaseRetry: DatabaseRetry,
+    private readonly credentials: SessionCredentialStore,
     private readonly state: RestoreState,
     @Inject(whatsappConfig.KEY)
     private readonly config: ConfigType<typeof whatsappConfig>,
@@ -60,10 +67,8 @@ export class SessionRestoreService implements OnApplicationBootstrap {
   }
 
   async restoreAll(): Promise<RestoreSummary> {
-    const stored = await this.files.listUsersWithCredentials();
-    const users = await this.databaseRetry.run(() =>
-      this.repository.findRestorable(stored),
-    );
+    const stored = await this.credentials.listUsersWithCredentials();
+    const users = await this.repository.findRestorable(stored);
     const slots = bulkhead(this.config.restoreConcurrency, Infinity);
     const outcomes = await Promise.all(
       users.map((userId) => slots.execute(() => this.restoreOne(userId))),
@@ -84,15 +89,38 @@ export class SessionRestoreService implements OnApplicationBootstrap {
     // Jitter spreads the handshakes so a restart does not hit WhatsApp all at once.
     await sleep(Math.floor(Math.random() * this.config.restoreJitterMs));
     try {
-      return await this.lifecycle.connectInBackground(
-        userId,
-        this.config.restoreTimeoutMs,
-      );
+      return await this.connectInBackground(userId);
     } catch (error) {
       this.logger.warn(
         `Could not restore user ${userId}: ${(error as Error).message}`,
       );
       return 'failed';
     }
+  }
+
+  /** Starts from stored credentials and waits (bounded) for the connection to open or end. */
+  private async connectInBackground(userId: string): Promise<RestoreOutcome> {
+    const waiter = this.events.waitFor(
+      userId,
+      ENDS_BACKGROUND_CONNECT,
+      this.config.restoreTimeoutMs,
+    );
+    let started: BackgroundStartOutcome;
+    try {
+      started = await this.supervisor.startInBackground(userId);
+    } catch (error) {
+      waiter.cancel();
+      throw error;
+    }
+    if (started !== 'started') {
+      waiter.cancel();
+      return started === 'already_live' ? 'restored' : 'needs_qr';
+    }
+    const event = await waiter.promise;
+    if (event?.type === 'status' && event.status === 'connected')
+      return 'restored';
+    if (event?.type === 'status' && event.reason === 'needs_qr')
+      return 'needs_qr';
+    return 'failed';
   }
 }

@@ -6,7 +6,10 @@ import {
 } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { whatsappConfig } from '../../config/whatsapp.config';
-import { SessionLifecycleService } from '../session/session-lifecycle.service';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SessionLifecycleService } from '../commands/session-lifecycle.service';
+import { SessionSupervisor } from '../supervisor/session-supervisor';
+import { UserLocks } from '../supervisor/user-locks';
 
 /**
  * On SIGTERM: refuse new work, cancel reconnect timers and close every socket
@@ -18,14 +21,26 @@ export class SessionShutdownService implements BeforeApplicationShutdown {
 
   constructor(
     private readonly lifecycle: SessionLifecycleService,
+    private readonly supervisor: SessionSupervisor,
+    private readonly locks: UserLocks,
     @Inject(whatsappConfig.KEY)
     private readonly config: ConfigType<typeof whatsappConfig>,
   ) {}
 
   async beforeApplicationShutdown(): Promise<void> {
-    const closed = await this.lifecycle.shutDown(this.config.shutdownTimeoutMs);
+    this.lifecycle.refuseNewCommands();
+    const closed = this.supervisor.stopAll();
+    await this.drainInFlight(this.config.shutdownTimeoutMs);
     this.logger.log(
       `Closed ${closed} WhatsApp socket(s); session files kept for restore`,
     );
+  }
+
+  /** Waits (bounded) for operations already holding a user's lock to finish. */
+  private async drainInFlight(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.locks.activeUsers > 0 && Date.now() < deadline) {
+      await sleep(20);
+    }
   }
 }

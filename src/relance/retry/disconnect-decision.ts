@@ -4,10 +4,13 @@ import { WhatsAppStatus } from '../whatsapp-status';
 export interface CloseEvent {
   /** Baileys' `lastDisconnect.error.output.statusCode`; undefined when the socket was ended without an error. */
   code?: number;
-  /** We ended this socket ourselves (disconnect, shutdown, replaced socket). */
-  endedByUs: boolean;
   /** The socket was showing a QR code and nobody had scanned it yet. */
   awaitingQr: boolean;
+  /**
+   * The socket ran on linked credentials (stored ones, or a scan on this
+   * socket). A link attempt that never got a scan has nothing to reconnect.
+   */
+  linked: boolean;
 }
 
 export interface SessionState {
@@ -18,15 +21,15 @@ export interface SessionState {
 export type ReconnectTiming = 'now' | 'later' | 'never';
 
 export type DecisionOutcome =
-  | 'ignored'
   | 'restart_required'
   | 'qr_expired'
   | 'connection_replaced'
+  | 'not_linked'
   | 'counted_failure'
   | 'threshold_reached'
   | 'transient';
 
-/** What to do about a close. Plain data: the lifecycle service acts on it. */
+/** What to do about a close. Plain data: the supervisor applies all of it. */
 export interface DisconnectDecision {
   outcome: DecisionOutcome;
   countFailure: boolean;
@@ -34,6 +37,8 @@ export interface DisconnectDecision {
   failureCount: number;
   deleteSession: boolean;
   reconnect: ReconnectTiming;
+  /** The status to store: `connecting` while a reconnect follows, else `disconnected`. */
   status: WhatsAppStatus;
+  /** The user must link again (scan a QR) before this session can run. */
   requiresQr: boolean;
 }

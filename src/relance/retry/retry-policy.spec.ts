@@ -17,8 +17,8 @@ const close = (
   extra: Partial<CloseEvent> = {},
 ): CloseEvent => ({
   code,
-  endedByUs: false,
   awaitingQr: false,
+  linked: true,
   ...extra,
 });
 
@@ -37,7 +37,7 @@ describe('RetryPolicy', () => {
         failureCount: reached ? 0 : prior + 1,
         deleteSession: reached,
         reconnect: reached ? 'never' : 'later',
-        status: 'disconnected',
+        status: reached ? 'disconnected' : 'connecting',
         requiresQr: reached,
       });
     });
@@ -71,7 +71,7 @@ describe('RetryPolicy', () => {
           failureCount: prior,
           deleteSession: false,
           reconnect: 'later',
-          status: 'disconnected',
+          status: 'connecting',
           requiresQr: false,
         });
       },
@@ -117,20 +117,28 @@ describe('RetryPolicy', () => {
     });
   });
 
-  it.each([401, 428, 440, 500, 515, undefined])(
-    'ignores a close we caused (code %p)',
+  it.each([401, 403, 408, 428, 440, 500, 503, undefined])(
+    'does not retry nor count a link attempt that never linked (code %p)',
     (code) => {
       expect(
-        policy.decide(close(code, { endedByUs: true }), { failureCount: 2 }),
-      ).toMatchObject({
-        outcome: 'ignored',
+        policy.decide(close(code, { linked: false }), { failureCount: 2 }),
+      ).toEqual<DisconnectDecision>({
+        outcome: 'not_linked',
         countFailure: false,
         failureCount: 2,
         deleteSession: false,
         reconnect: 'never',
+        status: 'disconnected',
+        requiresQr: true,
       });
     },
   );
+
+  it('515 right after a first scan still restarts at once (the socket was not linked when it started)', () => {
+    expect(
+      policy.decide(close(515, { linked: false }), { failureCount: 0 }),
+    ).toMatchObject({ outcome: 'restart_required', reconnect: 'now' });
+  });
 
   describe('with WHATSAPP_COUNTED_DISCONNECT_CODES=401,428', () => {
     const custom = policyWith([401, 428]);

@@ -35,32 +35,16 @@ export class RetryPolicy {
     return this.settings.maxConnectionFailures;
   }
 
-  /** Whether this close adds one to the consecutive failure count. */
-  countsAsFailure(close: CloseEvent): boolean {
-    return (
-      !close.endedByUs &&
-      close.code !== RESTART_REQUIRED &&
-      !this.isQrExpiry(close) &&
-      close.code !== undefined &&
-      this.countedCodes.has(close.code)
-    );
-  }
-
+  /**
+   * The whole decision about one close, from the count held before it. Asked
+   * once per close; the caller applies every field.
+   */
   decide(close: CloseEvent, state: SessionState): DisconnectDecision {
     const unchanged = {
       countFailure: false,
       failureCount: state.failureCount,
       deleteSession: false,
     };
-    if (close.endedByUs) {
-      return {
-        ...unchanged,
-        outcome: 'ignored',
-        reconnect: 'never',
-        status: 'disconnected',
-        requiresQr: false,
-      };
-    }
     if (close.code === RESTART_REQUIRED) {
       return {
         ...unchanged,
@@ -79,7 +63,17 @@ export class RetryPolicy {
         requiresQr: true,
       };
     }
-    if (this.countsAsFailure(close)) {
+    if (!close.linked) {
+      // Nothing was ever linked on this socket: no session to keep or retry.
+      return {
+        ...unchanged,
+        outcome: 'not_linked',
+        reconnect: 'never',
+        status: 'disconnected',
+        requiresQr: true,
+      };
+    }
+    if (this.isCounted(close.code)) {
       return this.decideCountedFailure(state.failureCount + 1);
     }
     if (close.code === CONNECTION_REPLACED) {
@@ -95,7 +89,7 @@ export class RetryPolicy {
       ...unchanged,
       outcome: 'transient',
       reconnect: 'later',
-      status: 'disconnected',
+      status: 'connecting',
       requiresQr: false,
     };
   }
@@ -128,9 +122,13 @@ export class RetryPolicy {
       failureCount,
       deleteSession: false,
       reconnect: 'later',
-      status: 'disconnected',
+      status: 'connecting',
       requiresQr: false,
     };
+  }
+
+  private isCounted(code: number | undefined): boolean {
+    return code !== undefined && this.countedCodes.has(code);
   }
 
   private isQrExpiry(close: CloseEvent): boolean {

@@ -5,7 +5,7 @@ import {
   retry,
   RetryPolicy as CockatielRetry,
 } from 'cockatiel';
-import { isRetryableDatabaseError } from '../../common/database-unavailable';
+import { isRetryableDatabaseError } from '../common/database-unavailable';
 
 /**
  * Connection events must not be lost while MongoDB is down or busy: their

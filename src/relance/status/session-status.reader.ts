@@ -3,8 +3,8 @@ import { ReconnectScheduler } from '../reconnect/reconnect-scheduler';
 import { RelanceConfigRepository } from '../relance-config.repository';
 import { RetryPolicy } from '../retry/retry-policy';
 import { WhatsAppStatus } from '../whatsapp-status';
-import { SessionFiles } from './session-files';
-import { SessionRegistry } from './session-registry';
+import { SessionCredentialStore } from '../credentials/session-credential-store';
+import { SessionSupervisor } from '../supervisor/session-supervisor';
 
 export interface SessionStatus {
   status: WhatsAppStatus;
@@ -19,13 +19,13 @@ export interface SessionStatus {
   nextReconnectAt?: Date;
 }
 
-/** A user's status: the live socket's state, the stored counters and the files on disk. */
+/** A user's status: the live socket's state, the stored counters and whether credentials are stored. */
 @Injectable()
 export class SessionStatusReader {
   constructor(
     private readonly repository: RelanceConfigRepository,
-    private readonly files: SessionFiles,
-    private readonly registry: SessionRegistry,
+    private readonly credentials: SessionCredentialStore,
+    private readonly supervisor: SessionSupervisor,
     private readonly reconnects: ReconnectScheduler,
     private readonly policy: RetryPolicy,
   ) {}
@@ -33,7 +33,7 @@ export class SessionStatusReader {
   async getStatus(userId: string): Promise<SessionStatus> {
     const [stored, sessionStored] = await Promise.all([
       this.repository.findByUserId(userId),
-      this.files.hasCredentials(userId),
+      this.credentials.hasCredentials(userId),
     ]);
     const pending = this.reconnects.pending(userId);
     return {
@@ -56,7 +56,7 @@ export class SessionStatusReader {
    * boot restore reached the user), a stored "connected" is history.
    */
   private liveStatus(userId: string): WhatsAppStatus {
-    const live = this.registry.get(userId);
+    const live = this.supervisor.live(userId);
     if (live) return live.status;
     return this.reconnects.pending(userId) ? 'connecting' : 'disconnected';
   }

@@ -1,12 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import makeWASocket, {
-  ConnectionState,
-  useMultiFileAuthState,
-} from '@whiskeysockets/baileys';
+import makeWASocket, { ConnectionState } from '@whiskeysockets/baileys';
 import { whatsappConfig } from '../../config/whatsapp.config';
 import { BaileysLoggerBridge } from './baileys-logger';
-import { SessionFiles } from './session-files';
+import { SessionCredentialStore } from '../credentials/session-credential-store';
 import {
   SocketHandlers,
   WhatsAppSocket,
@@ -35,16 +32,16 @@ function routeConnectionUpdate(
 }
 
 /**
- * Production socket: Baileys with multi-file auth state in the user's session
- * folder, the bundled protocol version (no network version lookup) and
- * credentials saved on every update.
+ * Production socket: Baileys on the user's stored auth state (whichever
+ * SessionCredentialStore is bound), the bundled protocol version (no network
+ * version lookup) and credentials saved on every update.
  */
 @Injectable()
 export class BaileysSocketFactory extends WhatsAppSocketFactory {
   private readonly logger = new Logger(BaileysSocketFactory.name);
 
   constructor(
-    private readonly files: SessionFiles,
+    private readonly credentials: SessionCredentialStore,
     @Inject(whatsappConfig.KEY)
     private readonly config: ConfigType<typeof whatsappConfig>,
   ) {
@@ -55,10 +52,7 @@ export class BaileysSocketFactory extends WhatsAppSocketFactory {
     userId: string,
     handlers: SocketHandlers,
   ): Promise<WhatsAppSocket> {
-    // The folder is 0700 and the files already in it 0600 (ensureDir); files
-    // Baileys writes from now on are 0600 through the umask set in main.ts.
-    const dir = await this.files.ensureDir(userId);
-    const { state, saveCreds } = await useMultiFileAuthState(dir);
+    const { state, saveCreds } = await this.credentials.authStateFor(userId);
     const sock = makeWASocket({
       auth: state,
       logger: new BaileysLoggerBridge(this.logger, userId),

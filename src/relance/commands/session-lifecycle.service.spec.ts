@@ -1,36 +1,26 @@
 import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   FakeSocketFactory,
-  plantStoredSession,
   settle,
 } from '../../../test/support/fake-socket-factory';
-import { waitUntil } from '../../../test/support/wait';
+import { InMemoryCredentialStore } from '../../../test/support/in-memory-credential-store';
 import { InMemoryRelanceConfigRepository } from '../../../test/support/in-memory-relance-config.repository';
+import { waitUntil } from '../../../test/support/wait';
 import {
   loadWhatsAppConfig,
   whatsappConfig,
 } from '../../config/whatsapp.config';
+import { SessionCredentialStore } from '../credentials/session-credential-store';
+import { SessionEvents } from '../events/session-events';
 import { ReconnectScheduler } from '../reconnect/reconnect-scheduler';
 import { RelanceConfigRepository } from '../relance-config.repository';
 import { RetryPolicy } from '../retry/retry-policy';
-import { DatabaseRetry } from './database-retry';
-import {
-  LifecycleTelemetry,
-  NoopLifecycleTelemetry,
-} from './lifecycle-telemetry';
-import { SessionEvents } from './session-events';
-import { SessionFiles } from './session-files';
-import { ConnectionEventHandler } from './connection-event.handler';
+import { SessionStatusReader } from '../status/session-status.reader';
+import { SessionSupervisor } from '../supervisor/session-supervisor';
+import { UserLocks } from '../supervisor/user-locks';
+import { WhatsAppSocketFactory } from '../supervisor/whatsapp-socket';
 import { SessionLifecycleService } from './session-lifecycle.service';
-import { SessionStatusReader } from './session-status.reader';
-import { SessionRegistry } from './session-registry';
-import { UserLocks } from './user-locks';
-import { WhatsAppSocketFactory } from './whatsapp-socket';
 
 const USER = 'u1';
 
@@ -40,15 +30,15 @@ describe('SessionLifecycleService', () => {
   let factory: FakeSocketFactory;
   let repository: InMemoryRelanceConfigRepository;
   let reconnects: ReconnectScheduler;
-  let sessionsDir: string;
+  let credentials: InMemoryCredentialStore;
+  let supervisor: SessionSupervisor;
   let logs: string[];
 
   beforeEach(async () => {
-    sessionsDir = await mkdtemp(join(tmpdir(), 'lifecycle-spec-'));
+    credentials = new InMemoryCredentialStore();
     factory = new FakeSocketFactory();
     repository = new InMemoryRelanceConfigRepository();
     const config = loadWhatsAppConfig({
-      WHATSAPP_SESSIONS_DIR: sessionsDir,
       WHATSAPP_QR_WAIT_MS: '200',
       WHATSAPP_RECONNECT_BASE_MS: '600000',
       WHATSAPP_RECONNECT_MAX_MS: '600000',
@@ -57,24 +47,22 @@ describe('SessionLifecycleService', () => {
     const moduleRef = await Test.createTestingModule({
       providers: [
         SessionLifecycleService,
-        ConnectionEventHandler,
+        SessionSupervisor,
         SessionStatusReader,
         RetryPolicy,
-        SessionFiles,
-        SessionRegistry,
         UserLocks,
         SessionEvents,
         ReconnectScheduler,
-        DatabaseRetry,
         { provide: whatsappConfig.KEY, useValue: config },
         { provide: WhatsAppSocketFactory, useValue: factory },
         { provide: RelanceConfigRepository, useValue: repository },
-        { provide: LifecycleTelemetry, useClass: NoopLifecycleTelemetry },
+        { provide: SessionCredentialStore, useValue: credentials },
       ],
     }).compile();
     service = moduleRef.get(SessionLifecycleService);
     statuses = moduleRef.get(SessionStatusReader);
     reconnects = moduleRef.get(ReconnectScheduler);
+    supervisor = moduleRef.get(SessionSupervisor);
     logs = [];
     for (const level of ['log', 'warn'] as const) {
       jest
@@ -88,15 +76,13 @@ describe('SessionLifecycleService', () => {
   afterEach(async () => {
     reconnects.cancelAll();
     jest.restoreAllMocks();
-    await rm(sessionsDir, { recursive: true, force: true });
   });
 
-  const sessionDir = () => join(sessionsDir, USER);
   const count = () => repository.docs.get(USER)?.connectionFailureCount;
 
   /** A linked user whose stored session opens. */
   async function connectedUser(): Promise<void> {
-    await plantStoredSession(sessionsDir, USER);
+    credentials.plant(USER);
     factory.onCreate = (socket) => setImmediate(() => socket.open());
     await expect(service.generateQRCode(USER)).resolves.toEqual({
       status: 'connected',
@@ -107,7 +93,7 @@ describe('SessionLifecycleService', () => {
   /** The next counted close comes from a fresh socket, as a reconnect would make. */
   async function reconnectNow(): Promise<void> {
     reconnects.cancel(USER);
-    await service.startInBackground(USER);
+    await supervisor.startInBackground(USER);
   }
 
   it('1. one failure then recovery: counted once, files kept, the open resets the count', async () => {
@@ -115,7 +101,7 @@ describe('SessionLifecycleService', () => {
     factory.latest(USER).close(401);
     await settle();
     expect(count()).toBe(1);
-    expect(existsSync(sessionDir())).toBe(true);
+    expect(credentials.has(USER)).toBe(true);
     expect(logs).toContain('Connection failure 1/3 for user u1');
     expect(logs).toContain('Keeping session files for retry (1/3 failures)');
     expect(reconnects.pending(USER)?.attempt).toBe(1);
@@ -135,11 +121,11 @@ describe('SessionLifecycleService', () => {
       factory.latest(USER).close(403);
       await settle();
       expect(count()).toBe(expected);
-      expect(existsSync(sessionDir())).toBe(true);
+      expect(credentials.has(USER)).toBe(true);
       await reconnectNow();
     }
     factory.latest(USER).close(403);
-    await waitUntil(() => !existsSync(sessionDir()), {
+    await waitUntil(() => !credentials.has(USER), {
       what: 'the session files to be deleted',
     });
     expect(count()).toBe(0);
@@ -161,7 +147,7 @@ describe('SessionLifecycleService', () => {
     const socket = factory.latest(USER);
     expect(socket.loggedOut).toBe(true);
     expect(socket.ended).toBe(true);
-    expect(existsSync(sessionDir())).toBe(false);
+    expect(credentials.has(USER)).toBe(false);
     expect(repository.docs.get(USER)).toMatchObject({
       connectionFailureCount: 0,
       whatsappStatus: 'disconnected',
@@ -178,7 +164,7 @@ describe('SessionLifecycleService', () => {
     await connectedUser();
     factory.latest(USER).logoutBehaviour = 'hang';
     await service.disconnect(USER, true);
-    expect(existsSync(sessionDir())).toBe(false);
+    expect(credentials.has(USER)).toBe(false);
   });
 
   it('4. normal disconnect keeps the files and leaves the count unchanged; its close is not counted', async () => {
@@ -192,7 +178,7 @@ describe('SessionLifecycleService', () => {
     socket.close(428); // the close our own end() produces
     await settle();
     expect(count()).toBe(1);
-    expect(existsSync(sessionDir())).toBe(true);
+    expect(credentials.has(USER)).toBe(true);
     expect(reconnects.pending(USER)).toBeUndefined();
     expect(repository.docs.get(USER)?.disconnectedByUser).toBe(true);
   });
@@ -225,14 +211,14 @@ describe('SessionLifecycleService', () => {
     expect(count()).toBe(0);
     expect(reconnects.pending(USER)).toBeUndefined();
     expect(factory.socketsFor(USER)).toHaveLength(1);
-    expect(existsSync(sessionDir())).toBe(true);
+    expect(credentials.has(USER)).toBe(true);
   });
 
   it('7. ignores the events of a superseded socket', async () => {
     await connectedUser();
     const old = factory.latest(USER);
     await service.disconnect(USER, false);
-    await service.startInBackground(USER);
+    await supervisor.startInBackground(USER);
     const current = factory.latest(USER);
     expect(current).not.toBe(old);
     old.close(401);
@@ -244,48 +230,27 @@ describe('SessionLifecycleService', () => {
 
   it('8. racing counted closes at threshold-1 cross it exactly once, ending at count 0', async () => {
     await connectedUser();
-    repository.docs.get(USER)!.connectionFailureCount = 2;
-    const deletions = jest.spyOn(SessionFiles.prototype, 'delete');
+    for (let failure = 1; failure < 3; failure += 1) {
+      factory.latest(USER).close(401);
+      await settle();
+      await reconnectNow();
+    }
+    expect(count()).toBe(2);
     const socket = factory.latest(USER);
     socket.close(401);
     socket.close(401);
-    await waitUntil(() => !existsSync(sessionDir()), {
+    await waitUntil(() => !credentials.has(USER), {
       what: 'the session files to be deleted',
     });
     await settle();
-    expect(deletions).toHaveBeenCalledTimes(1);
+    expect(credentials.deletions).toEqual([USER]);
     expect(count()).toBe(0);
-    expect(existsSync(sessionDir())).toBe(false);
-  });
-
-  it('8b. racing threshold resets across processes: exactly one caller wins', async () => {
-    repository.docs.set(USER, {
-      userId: USER,
-      whatsappStatus: 'connected',
-      connectionFailureCount: 2,
-      disconnectedByUser: false,
-    });
-    const close = {
-      countFailure: true,
-      reason: { code: 401, name: 'loggedOut' },
-      status: 'disconnected' as const,
-      at: new Date(),
-    };
-    const [a, b] = await Promise.all([
-      repository.recordClose(USER, close),
-      repository.recordClose(USER, close),
-    ]);
-    const wins = await Promise.all([
-      repository.resetAfterThreshold(USER, a),
-      repository.resetAfterThreshold(USER, b),
-    ]);
-    expect(wins.filter(Boolean)).toHaveLength(1);
-    expect(count()).toBe(0);
+    expect(credentials.has(USER)).toBe(false);
   });
 
   it('never shows a QR from a background start: stored credentials that need a scan end as disconnected', async () => {
-    await plantStoredSession(sessionsDir, USER);
-    await service.startInBackground(USER);
+    credentials.plant(USER);
+    await supervisor.startInBackground(USER);
     const socket = factory.latest(USER);
     socket.qr('should-not-be-shown');
     await settle();
@@ -295,7 +260,7 @@ describe('SessionLifecycleService', () => {
   });
 
   it('deletes a session whose stored count is already at the threshold before offering a new QR', async () => {
-    await plantStoredSession(sessionsDir, USER);
+    credentials.plant(USER);
     repository.docs.set(USER, {
       userId: USER,
       whatsappStatus: 'disconnected',
@@ -307,7 +272,7 @@ describe('SessionLifecycleService', () => {
       status: 'awaiting_qr',
       qr: 'fresh',
     });
-    expect(existsSync(join(sessionDir(), 'creds.json'))).toBe(false);
+    expect(credentials.has(USER)).toBe(false);
     expect(count()).toBe(0);
   });
 
