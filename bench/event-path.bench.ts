@@ -10,8 +10,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { disconnectCodeName } from '../src/relance/retry/disconnect-codes';
-import { LifecycleTelemetry } from '../src/relance/session/lifecycle-telemetry';
-import { SessionLifecycleService } from '../src/relance/commands/session-lifecycle.service';
+import { SessionEvents } from '../src/relance/events/session-events';
+import { SessionSupervisor } from '../src/relance/supervisor/session-supervisor';
 import { WhatsAppSocketFactory } from '../src/relance/supervisor/whatsapp-socket';
 import {
   FakeSocket,
@@ -66,14 +66,11 @@ runBenchProcess(NAME, async () => {
       WHATSAPP_RECONNECT_MAX_MS: NEVER_MS,
     },
     override: (builder) =>
-      builder
-        .overrideProvider(WhatsAppSocketFactory)
-        .useValue(factory)
-        .overrideProvider(LifecycleTelemetry)
-        .useValue(telemetry),
+      builder.overrideProvider(WhatsAppSocketFactory).useValue(factory),
   });
+  telemetry.attach(context.moduleRef.get(SessionEvents));
   try {
-    const lifecycle = context.moduleRef.get(SessionLifecycleService);
+    const lifecycle = context.moduleRef.get(SessionSupervisor);
     const client = context.connection.getClient();
     const writesPerSecond = await measureWriteRate(
       client,

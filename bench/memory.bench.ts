@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RelanceConfigRepository } from '../src/relance/relance-config.repository';
 import { SessionLifecycleService } from '../src/relance/commands/session-lifecycle.service';
-import { SessionRegistry } from '../src/relance/session/session-registry';
+import { SessionSupervisor } from '../src/relance/supervisor/session-supervisor';
 import { WhatsAppSocketFactory } from '../src/relance/supervisor/whatsapp-socket';
 import {
   FakeSocketFactory,
@@ -114,7 +114,7 @@ runBenchProcess(NAME, async (args) => {
   });
   try {
     const lifecycle = context.moduleRef.get(SessionLifecycleService);
-    const registry = context.moduleRef.get(SessionRegistry);
+    const registry = context.moduleRef.get(SessionSupervisor);
     const count = mode === 'fake' ? FAKE_SESSIONS : BAILEYS_SESSIONS;
     const users = benchUserIds(count, mode);
     if (mode === 'fake') {
@@ -126,12 +126,12 @@ runBenchProcess(NAME, async (args) => {
     const startedAt = Date.now();
     if (mode === 'fake') {
       await forEachBounded(users, 50, async (userId) => {
-        await lifecycle.startInBackground(userId);
+        await registry.startInBackground(userId);
       });
       await waitUntil(
         () =>
-          registry.all().filter((s) => s.status === 'connected').length ===
-          count,
+          registry.liveSessions().filter((s) => s.status === 'connected')
+            .length === count,
         { what: 'every fake session to open', timeoutMs: 30_000 },
       );
     } else {
@@ -147,7 +147,9 @@ runBenchProcess(NAME, async (args) => {
     const loaded = await settledMemory();
     const heldSeconds = (Date.now() - startedAt) / 1000;
     const expected = mode === 'fake' ? 'connected' : 'connecting';
-    const held = registry.all().filter((s) => s.status === expected).length;
+    const held = registry
+      .liveSessions()
+      .filter((s) => s.status === expected).length;
     if (held !== count) {
       throw new Error(
         `only ${held}/${count} sessions were ${expected} when measured`,

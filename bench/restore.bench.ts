@@ -5,9 +5,9 @@
  * The reference is the ideal rate concurrency / delay.
  */
 import { SessionRestoreService } from '../src/relance/restore/session-restore.service';
-import { SessionFiles } from '../src/relance/credentials/session-files';
-import { SessionLifecycleService } from '../src/relance/commands/session-lifecycle.service';
-import { LifecycleTelemetry } from '../src/relance/session/lifecycle-telemetry';
+import { SessionCredentialStore } from '../src/relance/credentials/session-credential-store';
+import { SessionSupervisor } from '../src/relance/supervisor/session-supervisor';
+import { SessionEvents } from '../src/relance/events/session-events';
 import { WhatsAppSocketFactory } from '../src/relance/supervisor/whatsapp-socket';
 import {
   FakeSocketFactory,
@@ -56,15 +56,12 @@ runBenchProcess(NAME, async (args) => {
       WHATSAPP_RECONNECT_MAX_MS: NEVER_MS,
     },
     override: (builder) =>
-      builder
-        .overrideProvider(WhatsAppSocketFactory)
-        .useValue(factory)
-        .overrideProvider(LifecycleTelemetry)
-        .useValue(telemetry),
+      builder.overrideProvider(WhatsAppSocketFactory).useValue(factory),
   });
+  telemetry.attach(context.moduleRef.get(SessionEvents));
   try {
     const restore = context.moduleRef.get(SessionRestoreService);
-    const files = context.moduleRef.get(SessionFiles);
+    const files = context.moduleRef.get(SessionCredentialStore);
     // The boot restore ran on an empty folder; the measured one is called below.
     await restore.whenFinished();
     const client = context.connection.getClient();
@@ -76,7 +73,7 @@ runBenchProcess(NAME, async (args) => {
     const warmStarted = process.hrtime.bigint();
     await restore.restoreAll();
     const warmRate = WARM_UP_SESSIONS / elapsedSeconds(warmStarted);
-    context.moduleRef.get(SessionLifecycleService).endAllSockets();
+    context.moduleRef.get(SessionSupervisor).stopAll();
     await Promise.all(warmUsers.map((userId) => files.delete(userId)));
     const writesPerSecond = warmRate * WRITES_PER_SESSION;
     const sessions = sizeForBudget({

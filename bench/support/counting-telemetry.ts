@@ -1,11 +1,14 @@
+import {
+  SessionEvent,
+  SessionEvents,
+} from '../../src/relance/events/session-events';
 import { DecisionOutcome } from '../../src/relance/retry/disconnect-decision';
-import { LifecycleTelemetry } from '../../src/relance/session/lifecycle-telemetry';
 
 /**
- * The lifecycle's metrics port, bound to counters: the benchmarks learn from
- * it when an event has been handled (after its write), without polling.
+ * Counts session events: the benchmarks learn from it when an event has been
+ * handled (events are published after their write), without polling.
  */
-export class CountingTelemetry extends LifecycleTelemetry {
+export class CountingTelemetry {
   closes = 0;
   opens = 0;
   reconnectAttempts = 0;
@@ -13,26 +16,29 @@ export class CountingTelemetry extends LifecycleTelemetry {
   readonly outcomes = new Map<DecisionOutcome, number>();
   private waiters: Array<{ done: () => boolean; resolve: () => void }> = [];
 
-  closeHandled(_code: number | undefined, outcome: DecisionOutcome): void {
+  attach(events: SessionEvents): () => void {
+    return events.subscribeAll((_userId, event) => this.record(event));
+  }
+
+  private record(event: SessionEvent): void {
+    if (event.type === 'closed') this.closeHandled(event.outcome);
+    else if (event.type === 'status' && event.status === 'connected')
+      this.opened();
+    else if (event.type === 'reconnecting') this.reconnectAttempts += 1;
+    else if (event.type === 'reset' && event.reason !== 'needs_qr')
+      this.sessionsDeleted += 1;
+  }
+
+  private closeHandled(outcome: DecisionOutcome): void {
     this.closes += 1;
     this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1);
     this.check();
   }
 
-  opened(): void {
+  private opened(): void {
     this.opens += 1;
     this.check();
   }
-
-  reconnectAttempted(): void {
-    this.reconnectAttempts += 1;
-  }
-
-  sessionDeleted(): void {
-    this.sessionsDeleted += 1;
-  }
-
-  qrIssued(): void {}
 
   /** Resolves once closes + opens handled reach `total`. */
   handled(total: number, timeoutMs = 60_000): Promise<void> {
