@@ -8,7 +8,6 @@ import {
   UnsecuredJWT,
 } from 'jose';
 import request from 'supertest';
-import { WhatsAppSocketFactory } from '../src/relance/supervisor/whatsapp-socket';
 import { FakeSocketFactory } from './support/fake-socket-factory';
 import { createTestApp, TestApp, TestAppOptions } from './support/test-app';
 import { stopTestDatabase } from './support/test-database';
@@ -30,10 +29,7 @@ function hs(alg: 'HS256' | 'HS384' | 'HS512', sub = 'user_a'): SignJWT {
 async function startApp(options: TestAppOptions = {}): Promise<TestApp> {
   return createTestApp({
     ...options,
-    override: (builder) =>
-      builder
-        .overrideProvider(WhatsAppSocketFactory)
-        .useValue(new FakeSocketFactory()),
+    sockets: new FakeSocketFactory(),
   });
 }
 

@@ -1,7 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import request from 'supertest';
-import { WhatsAppSocketFactory } from '../src/relance/supervisor/whatsapp-socket';
 import {
   FakeSocketFactory,
   plantStoredSession,
@@ -38,8 +37,7 @@ describe('one user can never reach another user’s session (e2e)', () => {
         RATE_LIMIT_QR_PER_MINUTE: '1000',
         RATE_LIMIT_DISCONNECT_PER_MINUTE: '1000',
       },
-      override: (builder) =>
-        builder.overrideProvider(WhatsAppSocketFactory).useValue(factory),
+      sockets: factory,
     });
     authA = bearer(await tokenFor(USER_A));
     authB = bearer(await tokenFor(USER_B, { roles: ['admin'] }));
@@ -158,10 +156,7 @@ describe('admin-only routes (e2e)', () => {
 
   beforeAll(async () => {
     testApp = await createTestApp({
-      override: (builder) =>
-        builder
-          .overrideProvider(WhatsAppSocketFactory)
-          .useValue(new FakeSocketFactory()),
+      sockets: new FakeSocketFactory(),
     });
   });
 

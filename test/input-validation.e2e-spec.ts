@@ -1,5 +1,4 @@
 import request from 'supertest';
-import { WhatsAppSocketFactory } from '../src/relance/supervisor/whatsapp-socket';
 import { FakeSocketFactory } from './support/fake-socket-factory';
 import { createTestApp, TestApp } from './support/test-app';
 import { stopTestDatabase } from './support/test-database';
@@ -134,8 +133,7 @@ describe('bad input on the HTTP surface (e2e)', () => {
         RATE_LIMIT_DISCONNECT_PER_MINUTE: '1000',
         RATE_LIMIT_QR_PER_MINUTE: '1000',
       },
-      override: (builder) =>
-        builder.overrideProvider(WhatsAppSocketFactory).useValue(factory),
+      sockets: factory,
     });
     auth = bearer(await tokenFor('input_user'));
   });

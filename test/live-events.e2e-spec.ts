@@ -1,6 +1,5 @@
 import request from 'supertest';
 import { SessionEvents } from '../src/relance/events/session-events';
-import { WhatsAppSocketFactory } from '../src/relance/supervisor/whatsapp-socket';
 import { FakeSocketFactory } from './support/fake-socket-factory';
 import { openEventStream, SseClient } from './support/sse-client';
 import { createTestApp, TestApp } from './support/test-app';
@@ -26,8 +25,7 @@ describe('GET /api/relance/events: live status stream (e2e)', () => {
         WHATSAPP_RECONNECT_MAX_MS: '60000',
         SSE_HEARTBEAT_MS: '150',
       },
-      override: (builder) =>
-        builder.overrideProvider(WhatsAppSocketFactory).useValue(factory),
+      sockets: factory,
     });
     await testApp.app.listen(0, '127.0.0.1');
     baseUrl = await testApp.app.getUrl();

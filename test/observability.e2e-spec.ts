@@ -3,7 +3,6 @@ import type { Model } from 'mongoose';
 import request from 'supertest';
 import { RestoreState } from '../src/relance/restore/restore-state';
 import { RelanceConfig } from '../src/relance/schemas/relance-config.schema';
-import { WhatsAppSocketFactory } from '../src/relance/supervisor/whatsapp-socket';
 import {
   FakeSocketFactory,
   plantStoredSession,
@@ -171,8 +170,7 @@ describe('GET /metrics (e2e)', () => {
         WHATSAPP_RECONNECT_BASE_MS: '20',
         WHATSAPP_RECONNECT_MAX_MS: '20',
       },
-      override: (builder) =>
-        builder.overrideProvider(WhatsAppSocketFactory).useValue(factory),
+      sockets: factory,
     });
   });
 

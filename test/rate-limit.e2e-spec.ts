@@ -1,5 +1,4 @@
 import request from 'supertest';
-import { WhatsAppSocketFactory } from '../src/relance/supervisor/whatsapp-socket';
 import { FakeSocketFactory } from './support/fake-socket-factory';
 import { createTestApp, TestApp } from './support/test-app';
 import { stopTestDatabase } from './support/test-database';
@@ -18,8 +17,7 @@ describe('per-user rate limits (e2e)', () => {
         RATE_LIMIT_DISCONNECT_PER_MINUTE: '2',
         WHATSAPP_QR_WAIT_MS: '500',
       },
-      override: (builder) =>
-        builder.overrideProvider(WhatsAppSocketFactory).useValue(factory),
+      sockets: factory,
     });
   });
 

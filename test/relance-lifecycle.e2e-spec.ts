@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
-import { WhatsAppSocketFactory } from '../src/relance/supervisor/whatsapp-socket';
 import {
   FakeSocketFactory,
   plantStoredSession,
@@ -25,8 +24,7 @@ describe('session lifecycle through HTTP with scripted sockets (e2e)', () => {
         WHATSAPP_RECONNECT_BASE_MS: '60000',
         WHATSAPP_RECONNECT_MAX_MS: '60000',
       },
-      override: (builder) =>
-        builder.overrideProvider(WhatsAppSocketFactory).useValue(factory),
+      sockets: factory,
     });
     auth = bearer(await tokenFor(userId));
   });

@@ -1,4 +1,3 @@
-import { TestingModuleBuilder } from '@nestjs/testing';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -9,7 +8,6 @@ import { SessionCredentialStore } from '../src/relance/credentials/session-crede
 import { SessionSupervisor } from '../src/relance/supervisor/session-supervisor';
 import { SessionLifecycleService } from '../src/relance/commands/session-lifecycle.service';
 import { SessionStatusReader } from '../src/relance/status/session-status.reader';
-import { WhatsAppSocketFactory } from '../src/relance/supervisor/whatsapp-socket';
 import {
   FakeSocket,
   FakeSocketFactory,
@@ -26,11 +24,6 @@ const LONG_BACKOFF = {
   WHATSAPP_RECONNECT_BASE_MS: '600000',
   WHATSAPP_RECONNECT_MAX_MS: '600000',
 };
-
-function withFakeFactory(factory: FakeSocketFactory) {
-  return (builder: TestingModuleBuilder) =>
-    builder.overrideProvider(WhatsAppSocketFactory).useValue(factory);
-}
 
 afterAll(async () => {
   await stopTestDatabase();
@@ -50,7 +43,7 @@ describe('database outage (e2e, kills the database server)', () => {
       mongoUri: database.uri,
       sessionsDir,
       env: { ...LONG_BACKOFF, MONGODB_SERVER_SELECTION_TIMEOUT_MS: '1000' },
-      override: withFakeFactory(factory),
+      sockets: factory,
     });
     try {
       const http = () => request(testApp.app.getHttpServer());
@@ -140,7 +133,7 @@ describe('hammer: racing closes for 100 users (e2e)', () => {
     const factory = new FakeSocketFactory();
     const testApp: TestApp = await createTestApp({
       env: LONG_BACKOFF,
-      override: withFakeFactory(factory),
+      sockets: factory,
     });
     try {
       const supervisor = testApp.app.get(SessionSupervisor);
@@ -226,7 +219,7 @@ describe('restart and restore (e2e)', () => {
       mongoUri,
       sessionsDir,
       env: LONG_BACKOFF,
-      override: withFakeFactory(first),
+      sockets: first,
     });
     await app1.app.get(SessionRestoreService).whenFinished();
     const lifecycle1 = app1.app.get(SessionLifecycleService);
@@ -256,7 +249,7 @@ describe('restart and restore (e2e)', () => {
       mongoUri,
       sessionsDir,
       env: LONG_BACKOFF,
-      override: withFakeFactory(second),
+      sockets: second,
     });
     try {
       const summary = await app2.app.get(SessionRestoreService).whenFinished();
@@ -299,7 +292,7 @@ describe('restart and restore (e2e)', () => {
         WHATSAPP_RESTORE_CONCURRENCY: '10',
         WHATSAPP_RESTORE_JITTER_MS: '0',
       },
-      override: withFakeFactory(factory),
+      sockets: factory,
     });
     try {
       const summary = await testApp.app
@@ -329,7 +322,7 @@ describe('restart and restore (e2e)', () => {
     const testApp = await createTestApp({
       sessionsDir,
       env: { WHATSAPP_RESTORE_JITTER_MS: '0' },
-      override: withFakeFactory(factory),
+      sockets: factory,
     });
     try {
       const summary = await testApp.app
@@ -361,7 +354,7 @@ describe('restart and restore (e2e)', () => {
     const testApp = await createTestApp({
       sessionsDir,
       env: { ...LONG_BACKOFF, WHATSAPP_RESTORE_JITTER_MS: '0' },
-      override: withFakeFactory(factory),
+      sockets: factory,
     });
     await testApp.app.get(SessionRestoreService).whenFinished();
     factory.latest('waiting').close(503);

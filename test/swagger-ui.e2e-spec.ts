@@ -3,7 +3,6 @@ import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { WhatsAppSocketFactory } from '../src/relance/supervisor/whatsapp-socket';
 import { FakeSocketFactory } from './support/fake-socket-factory';
 import { createTestApp, TestApp } from './support/test-app';
 import { stopTestDatabase } from './support/test-database';
@@ -32,10 +31,7 @@ describe('Swagger UI in a real browser (e2e)', () => {
       );
     }
     testApp = await createTestApp({
-      override: (builder) =>
-        builder
-          .overrideProvider(WhatsAppSocketFactory)
-          .useValue(new FakeSocketFactory()),
+      sockets: new FakeSocketFactory(),
     });
     await testApp.app.listen(0, '127.0.0.1');
     const { port } = testApp.app.getHttpServer().address() as AddressInfo;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { AppModule } from '../../src/app.module';
 import { configureApp, createFastifyAdapter } from '../../src/app.setup';
 import { appConfig } from '../../src/config/app.config';
+import { WhatsAppSocketFactory } from '../../src/relance/supervisor/whatsapp-socket';
 import { testDatabaseUri } from './test-database';
 import { TEST_JWT_SECRET } from './tokens';
 
@@ -16,6 +17,8 @@ export interface TestAppOptions {
   mongoUri?: string;
   /** Reuse a sessions folder (e.g. across a restart); a fresh temp one is made otherwise. */
   sessionsDir?: string;
+  /** Sockets for this app (a FakeSocketFactory); the production Baileys factory otherwise. */
+  sockets?: WhatsAppSocketFactory;
   override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
 }
 
@@ -63,7 +66,11 @@ export async function createTestApp(
     ...options.env,
   };
   const app = await withEnv(env, async () => {
-    const builder = Test.createTestingModule({ imports: [AppModule] });
+    let builder = Test.createTestingModule({ imports: [AppModule] });
+    if (options.sockets)
+      builder = builder
+        .overrideProvider(WhatsAppSocketFactory)
+        .useValue(options.sockets);
     const moduleRef = await (options.override?.(builder) ?? builder).compile();
     const nestApp = moduleRef.createNestApplication<NestFastifyApplication>(
       createFastifyAdapter(appConfig().bodyLimitBytes),

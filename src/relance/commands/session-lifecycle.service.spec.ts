@@ -73,7 +73,7 @@ describe('SessionLifecycleService', () => {
     }
   });
 
-  afterEach(async () => {
+  afterEach(() => {
     reconnects.cancelAll();
     jest.restoreAllMocks();
   });

@@ -3,7 +3,7 @@ import type { AuthenticationState } from '@whiskeysockets/baileys';
 /** One user's Baileys auth state, and how to persist its `creds` after each `creds.update`. */
 export interface UserAuthState {
   state: AuthenticationState;
-  saveCreds(): Promise<void>;
+  saveCreds: () => Promise<void>;
 }
 
 /**

@@ -4,7 +4,7 @@ import { Observable } from 'rxjs';
 import { sseConfig } from '../../config/sse.config';
 import { QrImageRenderer } from '../qr-image';
 import { toStatusResponse } from '../dto/status-response.mapper';
-import { SessionEvent, SessionEvents } from './session-events';
+import { SessionEvent, SessionEventOf, SessionEvents } from './session-events';
 import { SessionStatusReader } from '../status/session-status.reader';
 
 export const STREAM_EVENT_TYPES = [
@@ -14,6 +14,13 @@ export const STREAM_EVENT_TYPES = [
   'heartbeat',
 ] as const;
 export type StreamEventType = (typeof STREAM_EVENT_TYPES)[number];
+
+type RelayedEvent = SessionEventOf<'status' | 'qr'>;
+
+/** What a browser watching its own session is shown. */
+function isRelayed(event: SessionEvent): event is RelayedEvent {
+  return event.type === 'status' || event.type === 'qr';
+}
 
 /**
  * One user's live stream: a snapshot (GET /status's body), then every
@@ -58,9 +65,9 @@ export class SessionStream {
           });
       };
       // Subscribe before reading the snapshot, so nothing that happens meanwhile is lost.
-      const unsubscribe = this.events.subscribe(userId, (event) =>
-        enqueue(() => this.toMessage(event)),
-      );
+      const unsubscribe = this.events.subscribe(userId, (event) => {
+        if (isRelayed(event)) enqueue(() => this.toMessage(event));
+      });
       enqueue(async () => ({
         type: 'snapshot',
         data: toStatusResponse(await this.statuses.getStatus(userId)),
@@ -81,14 +88,15 @@ export class SessionStream {
     });
   }
 
-  private async toMessage(event: SessionEvent): Promise<MessageEvent> {
+  private async toMessage(event: RelayedEvent): Promise<MessageEvent> {
     if (event.type === 'qr') {
       return {
         type: 'qr',
         data: { qr: event.qr, qrImage: await this.qrImages.render(event.qr) },
       };
     }
-    const { type: _type, ...status } = event;
+    // previousStatus serves server-side subscribers; a browser has seen the previous event.
+    const { type: _type, previousStatus: _previous, ...status } = event;
     return { type: 'status', data: status };
   }
 }

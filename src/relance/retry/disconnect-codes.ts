@@ -1,4 +1,4 @@
-/** Baileys' DisconnectReason values (see shared/BAILEYS.md), named for logs and the API. */
+/** Baileys' DisconnectReason values (Baileys' `DisconnectReason` enum in lib/Types), named for logs and the API. */
 export const DISCONNECT_CODE_NAMES: Readonly<Record<number, string>> = {
   401: 'loggedOut',
   403: 'forbidden',

@@ -1,5 +1,4 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { HydratedDocument } from 'mongoose';
 import { WHATSAPP_STATUSES, type WhatsAppStatus } from '../whatsapp-status';
 
 @Schema({ _id: false })
@@ -44,7 +43,6 @@ export class RelanceConfig {
   updatedAt?: Date;
 }
 
-export type RelanceConfigDocument = HydratedDocument<RelanceConfig>;
 
 export const RelanceConfigSchema = SchemaFactory.createForClass(RelanceConfig);
 // Monitoring queries: users at risk and recent failures.

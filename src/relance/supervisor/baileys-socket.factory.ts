@@ -71,7 +71,15 @@ export class BaileysSocketFactory extends WhatsAppSocketFactory {
       routeConnectionUpdate(update, handlers),
     );
     return {
-      end: () => sock.end(undefined),
+      end: () => {
+        sock
+          .end(undefined)
+          .catch((error: unknown) =>
+            this.logger.warn(
+              `Ending the socket of user ${userId} failed: ${(error as Error).message}`,
+            ),
+          );
+      },
       logout: () => sock.logout(),
     };
   }

@@ -122,7 +122,7 @@ describe('SessionSupervisor applies each RetryPolicy decision end to end', () =>
         count: prior + 1,
         max: MAX,
         code,
-        reason: expect.any(String),
+        reason: expect.any(String) as unknown,
       });
       expect(types(h.events).includes('reset')).toBe(reached);
       expect(h.events.at(-1)).toMatchObject({
@@ -209,6 +209,17 @@ describe('SessionSupervisor applies each RetryPolicy decision end to end', () =>
       connectionFailureCount: 0,
       reason: 'not_linked',
     });
+  });
+
+  it('a socket that opened after a QR is linked: its later transient close reconnects', async () => {
+    await h.supervisor.startInteractive(USER);
+    h.factory.latest(USER).qr();
+    await settle();
+    h.factory.latest(USER).open();
+    await settle();
+    h.factory.latest(USER).close(428);
+    await settle();
+    expect(h.reconnects.pending(USER)?.attempt).toBe(1);
   });
 
   it('ignores every event of a superseded (stale) socket', async () => {

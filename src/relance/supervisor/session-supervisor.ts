@@ -291,6 +291,7 @@ export class SessionSupervisor {
     );
     // Only once stored: GET /status pairs this live status with the stored count and scan date.
     session.status = 'connected';
+    session.linked = true;
     session.failureCount = 0;
     this.logger.log(
       logLine(`✓ Successfully connected for user ${userId}`, { userId }),
