@@ -49,7 +49,14 @@ export type SessionEvent =
   | { type: 'reconnecting'; attempt: number }
   /** A contact sent this user a message; `from` is the contact's phone digits when known. */
   | { type: 'messageReceived'; from: string }
-  | { type: 'receipt'; whatsappMessageId: string; status: ReceiptStatus };
+  | { type: 'receipt'; whatsappMessageId: string; status: ReceiptStatus }
+  /** A follow-up message (messaging module) changed status; published after it is stored. */
+  | {
+      type: 'messageStatus';
+      messageId: string;
+      status: string;
+      error?: { code: string; reason: string };
+    };
 
 export type SessionEventType = SessionEvent['type'];
 export type SessionEventOf<T extends SessionEventType> = Extract<
