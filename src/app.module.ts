@@ -7,6 +7,7 @@ import { appConfig } from './config/app.config';
 import { authConfig } from './config/auth.config';
 import { databaseConfig } from './config/database.config';
 import { loggingConfig } from './config/logging.config';
+import { messagingConfig } from './config/messaging.config';
 import { metricsConfig } from './config/metrics.config';
 import { rateLimitConfig } from './config/rate-limit.config';
 import { sseConfig } from './config/sse.config';
@@ -14,6 +15,7 @@ import { whatsappConfig } from './config/whatsapp.config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
+import { MessagingModule } from './messaging/messaging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RelanceModule } from './relance/relance.module';
@@ -33,6 +35,7 @@ import { RelanceModule } from './relance/relance.module';
         loggingConfig,
         metricsConfig,
         sseConfig,
+        messagingConfig,
       ],
     }),
     LoggingModule,
@@ -41,6 +44,7 @@ import { RelanceModule } from './relance/relance.module';
     RateLimitModule,
     HealthModule,
     RelanceModule,
+    MessagingModule,
     MetricsModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],

@@ -3,6 +3,7 @@ import { AuthEnv } from './auth.config';
 import { DatabaseEnv } from './database.config';
 import { findEnvProblems, InvalidEnvironmentError } from './env-validation';
 import { LoggingEnv } from './logging.config';
+import { MessagingEnv } from './messaging.config';
 import { MetricsEnv } from './metrics.config';
 import { RateLimitEnv } from './rate-limit.config';
 import { SseEnv } from './sse.config';
@@ -17,6 +18,7 @@ const ENV_CLASSES: Array<new () => object> = [
   LoggingEnv,
   MetricsEnv,
   SseEnv,
+  MessagingEnv,
 ];
 
 /**

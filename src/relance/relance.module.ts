@@ -26,6 +26,7 @@ import {
 } from './schemas/relance-config.schema';
 import { SessionStatusReader } from './status/session-status.reader';
 import { BaileysSocketFactory } from './supervisor/baileys-socket.factory';
+import { SessionSender } from './supervisor/session-sender';
 import { SessionSupervisor } from './supervisor/session-supervisor';
 import { UserLocks } from './supervisor/user-locks';
 import { WhatsAppSocketFactory } from './supervisor/whatsapp-socket';
@@ -62,6 +63,7 @@ import { WhatsAppSocketFactory } from './supervisor/whatsapp-socket';
     ...relanceMetricProviders,
     { provide: WhatsAppSocketFactory, useClass: BaileysSocketFactory },
     { provide: SessionCredentialStore, useClass: FileCredentialStore },
+    { provide: SessionSender, useExisting: SessionSupervisor },
   ],
   exports: [
     SessionStatusReader,
@@ -73,6 +75,7 @@ import { WhatsAppSocketFactory } from './supervisor/whatsapp-socket';
     RetryPolicy,
     SessionEvents,
     SessionCredentialStore,
+    SessionSender,
     ReconnectScheduler,
   ],
 })

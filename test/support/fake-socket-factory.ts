@@ -11,6 +11,12 @@ export class FakeSocket implements WhatsAppSocket {
   ended = false;
   loggedOut = false;
   logoutBehaviour: 'succeed' | 'fail' | 'hang' = 'succeed';
+  /** Every sendText call, in order (retries included). */
+  readonly sent: Array<{ to: string; text: string; messageId: string }> = [];
+  /** How sendText answers: resolve (and by default ack at once), reject, or never settle. */
+  sendBehaviour: 'ack' | 'silent' | 'reject' | 'hang' = 'ack';
+  /** Numbers that isOnWhatsApp reports as having no account. */
+  readonly notOnWhatsApp = new Set<string>();
 
   constructor(
     readonly userId: string,
@@ -34,8 +40,33 @@ export class FakeSocket implements WhatsAppSocket {
     this.handlers.onClose({ code });
   }
 
+  receipt(
+    messageId: string,
+    status: 'server_ack' | 'delivered' | 'read' | 'error',
+  ): void {
+    this.handlers.onReceipt(messageId, status);
+  }
+
+  incoming(from: string): void {
+    this.handlers.onMessage(from);
+  }
+
   end(): void {
     this.ended = true;
+  }
+
+  sendText(to: string, text: string, messageId: string): Promise<void> {
+    if (this.sendBehaviour === 'hang') return new Promise(() => undefined);
+    if (this.sendBehaviour === 'reject')
+      return Promise.reject(new Error('Connection Closed'));
+    this.sent.push({ to, text, messageId });
+    if (this.sendBehaviour === 'ack')
+      setImmediate(() => this.receipt(messageId, 'server_ack'));
+    return Promise.resolve();
+  }
+
+  isOnWhatsApp(phone: string): Promise<boolean> {
+    return Promise.resolve(!this.notOnWhatsApp.has(phone));
   }
 
   logout(): Promise<void> {
@@ -52,10 +83,7 @@ export class FakeSocketFactory extends WhatsAppSocketFactory {
   readonly sockets: FakeSocket[] = [];
   onCreate?: (socket: FakeSocket) => void;
 
-  async create(
-    userId: string,
-    handlers: SocketHandlers,
-  ): Promise<WhatsAppSocket> {
+  create(userId: string, handlers: SocketHandlers): Promise<WhatsAppSocket> {
     const socket = new FakeSocket(
       userId,
       this.sockets.filter((s) => s.userId === userId).length,
@@ -63,7 +91,7 @@ export class FakeSocketFactory extends WhatsAppSocketFactory {
     );
     this.sockets.push(socket);
     this.onCreate?.(socket);
-    return socket;
+    return Promise.resolve(socket);
   }
 
   socketsFor(userId: string): FakeSocket[] {

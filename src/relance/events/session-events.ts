@@ -17,7 +17,7 @@ export type StatusReason =
 export type ResetReason = 'threshold' | 'force' | 'needs_qr';
 
 /** A delivery status WhatsApp reported for a message this user sent. */
-export type ReceiptStatus = 'server_ack' | 'delivered' | 'read';
+export type ReceiptStatus = 'server_ack' | 'delivered' | 'read' | 'error';
 
 /**
  * What happened to one user's session, published once by the supervisor (or a

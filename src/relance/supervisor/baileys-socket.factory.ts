@@ -3,6 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import makeWASocket, { ConnectionState } from '@whiskeysockets/baileys';
 import { whatsappConfig } from '../../config/whatsapp.config';
 import { BaileysLoggerBridge } from './baileys-logger';
+import { routeMessageEvents } from './baileys-message-events';
 import { SessionCredentialStore } from '../credentials/session-credential-store';
 import {
   SocketHandlers,
@@ -70,6 +71,11 @@ export class BaileysSocketFactory extends WhatsAppSocketFactory {
     sock.ev.on('connection.update', (update) =>
       routeConnectionUpdate(update, handlers),
     );
+    routeMessageEvents(sock, handlers, (error) =>
+      this.logger.warn(
+        `Could not read an incoming message's sender for user ${userId}: ${(error as Error).message}`,
+      ),
+    );
     return {
       end: () => {
         sock
@@ -81,6 +87,13 @@ export class BaileysSocketFactory extends WhatsAppSocketFactory {
           );
       },
       logout: () => sock.logout(),
+      sendText: async (to, text, messageId) => {
+        await sock.sendMessage(`${to}@s.whatsapp.net`, { text }, { messageId });
+      },
+      isOnWhatsApp: async (phone) => {
+        const [found] = (await sock.onWhatsApp(phone)) ?? [];
+        return found?.exists === true;
+      },
     };
   }
 }

@@ -18,6 +18,7 @@ import {
 import { RetryPolicy } from '../retry/retry-policy';
 import { WhatsAppStatus } from '../whatsapp-status';
 import { LiveSession, LiveSessionView, SessionStart } from './live-session';
+import { SessionNotConnectedError, SessionSender } from './session-sender';
 import { UserLocks } from './user-locks';
 import {
   SocketClose,
@@ -50,7 +51,7 @@ const REASON_FOR_STOP: Partial<Record<DecisionOutcome, StatusReason>> = {
  * the user's lock (UserLocks); socket events take it themselves.
  */
 @Injectable()
-export class SessionSupervisor {
+export class SessionSupervisor implements SessionSender {
   private readonly logger = new Logger(SessionSupervisor.name);
   private readonly sessions = new Map<string, LiveSession>();
   /** The last status announced per user, for `previousStatus`. */
@@ -74,6 +75,30 @@ export class SessionSupervisor {
 
   liveSessions(): LiveSessionView[] {
     return [...this.sessions.values()];
+  }
+
+  isConnected(userId: string): boolean {
+    return this.sessions.get(userId)?.status === 'connected';
+  }
+
+  sendText(
+    userId: string,
+    to: string,
+    text: string,
+    messageId: string,
+  ): Promise<void> {
+    return this.connectedSocket(userId).sendText(to, text, messageId);
+  }
+
+  isOnWhatsApp(userId: string, phone: string): Promise<boolean> {
+    return this.connectedSocket(userId).isOnWhatsApp(phone);
+  }
+
+  private connectedSocket(userId: string) {
+    const session = this.sessions.get(userId);
+    if (session?.status !== 'connected' || !session.socket)
+      throw new SessionNotConnectedError(userId);
+    return session.socket;
   }
 
   /** GET /qr under the user's lock: reuse what is live, or start a socket that may show a QR. */
@@ -234,6 +259,11 @@ export class SessionSupervisor {
         serialized('an open connection', () => this.onOpen(session)),
       onClose: (close) =>
         serialized('a closed connection', () => this.onClose(session, close)),
+      // Facts about messages stay true whichever socket reported them: no lock, no staleness check.
+      onReceipt: (whatsappMessageId, status) =>
+        this.events.emit(userId, { type: 'receipt', whatsappMessageId, status }),
+      onMessage: (from) =>
+        this.events.emit(userId, { type: 'messageReceived', from }),
     };
   }
 

@@ -1,16 +1,22 @@
+import { ReceiptStatus } from '../events/session-events';
+
 /** A close as reported by the socket. */
 export interface SocketClose {
   code?: number;
   message?: string;
 }
 
-/** What a socket reports; the lifecycle service decides what each event means. */
+/** What a socket reports; the supervisor decides what each event means. */
 export interface SocketHandlers {
   onQr(qr: string): void;
   /** The device was just linked by a QR scan; a 515 restart follows. */
   onPaired(): void;
   onOpen(): void;
   onClose(close: SocketClose): void;
+  /** WhatsApp moved the status of a message this user sent (never backwards is the receiver's job). */
+  onReceipt(whatsappMessageId: string, status: ReceiptStatus): void;
+  /** A contact sent this user a message; `from` is the contact's phone digits. */
+  onMessage(from: string): void;
 }
 
 /** One live WhatsApp Web connection for one user. */
@@ -19,6 +25,10 @@ export interface WhatsAppSocket {
   end(): void;
   /** Unlinks the device on WhatsApp's side; rejects if the socket is not open. */
   logout(): Promise<void>;
+  /** Sends a text with the id we chose, so a retry of the same message reuses it. */
+  sendText(to: string, text: string, messageId: string): Promise<void>;
+  /** Whether the phone number (digits) has a WhatsApp account. */
+  isOnWhatsApp(phone: string): Promise<boolean>;
 }
 
 /** The port to WhatsApp: production binds Baileys, tests bind fakes. */
