@@ -16,6 +16,7 @@ import { ErrorResponseDto } from '../../common/error-response.dto';
 import { StatusResponseDto } from '../dto/status-response.dto';
 import {
   HeartbeatStreamEventDto,
+  MessageStreamEventDto,
   QrStreamEventDto,
   StatusStreamEventDto,
 } from './dto/stream-events.dto';
@@ -52,6 +53,7 @@ function sseEvent(
   StatusResponseDto,
   StatusStreamEventDto,
   QrStreamEventDto,
+  MessageStreamEventDto,
   HeartbeatStreamEventDto,
 )
 @Controller('relance')
@@ -64,8 +66,9 @@ export class RelanceEventsController {
     description: [
       'A `text/event-stream` that stays open. Each message has an `event:` name and a JSON `data:` line:',
       '- `snapshot` (first message): the same body as GET /api/relance/status;',
-      '- `status`: the connection changed state (`status`, and `connectionFailureCount` / `nextReconnectAt` when they changed; `reason: "needs_qr"` when a new scan is needed);',
+      '- `status`: the connection changed state (`status`, and `connectionFailureCount` / `nextReconnectAt` when they changed; `reason` when the session stopped: `threshold`, `force`, `needs_qr`, `qr_expired`, `connection_replaced`, `user`, `not_linked`);',
       '- `qr`: a new QR code, as the raw string (`qr`) and a PNG data URL (`qrImage`);',
+      "- `message`: one of the caller's follow-up messages changed status (`messageId`, `status`, `error`);",
       '- `heartbeat`: every SSE_HEARTBEAT_MS (default 15 s), `{ "at": <ISO date> }`.',
       'The native browser EventSource cannot send an Authorization header: use a client that can (e.g. the `event-source-polyfill` package, or fetch with a stream reader).',
     ].join('\n'),
@@ -73,7 +76,7 @@ export class RelanceEventsController {
   @ApiProduces('text/event-stream')
   @ApiOkResponse({
     description:
-      'An event stream; the `data` of each event is one of these JSON objects (by event name: snapshot, status, qr, heartbeat)',
+      'An event stream; the `data` of each event is one of these JSON objects (by event name: snapshot, status, qr, message, heartbeat)',
     content: {
       'text/event-stream': {
         schema: {
@@ -81,6 +84,7 @@ export class RelanceEventsController {
             sseEvent('snapshot', StatusResponseDto),
             sseEvent('status', StatusStreamEventDto),
             sseEvent('qr', QrStreamEventDto),
+            sseEvent('message', MessageStreamEventDto),
             sseEvent('heartbeat', HeartbeatStreamEventDto),
           ],
         },

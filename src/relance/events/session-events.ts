@@ -4,14 +4,16 @@ import { DecisionOutcome } from '../retry/disconnect-decision';
 import { WhatsAppStatus } from '../whatsapp-status';
 
 /** Why a session stopped in a way that needs the user (a new scan) or was their doing. */
-export type StatusReason =
-  | 'threshold'
-  | 'force'
-  | 'needs_qr'
-  | 'qr_expired'
-  | 'connection_replaced'
-  | 'user'
-  | 'not_linked';
+export const STATUS_REASONS = [
+  'threshold',
+  'force',
+  'needs_qr',
+  'qr_expired',
+  'connection_replaced',
+  'user',
+  'not_linked',
+] as const;
+export type StatusReason = (typeof STATUS_REASONS)[number];
 
 /** Why a rescan will be needed: the session's credentials are gone or no longer accepted. */
 export type ResetReason = 'threshold' | 'force' | 'needs_qr';

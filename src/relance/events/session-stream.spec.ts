@@ -29,7 +29,7 @@ function streamWith(events: SessionEvents, heartbeatMs = 60_000) {
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('SessionStream', () => {
-  it('sends the snapshot, then the user’s status and QR events in order, and nothing else', async () => {
+  it('sends the snapshot, then the user’s status and QR events in order, its message statuses, and nothing else', async () => {
     const events = new SessionEvents();
     const received: MessageEvent[] = [];
     const subscription = streamWith(events)
@@ -59,6 +59,7 @@ describe('SessionStream', () => {
       },
       { type: 'status', data: { status: 'connecting' } },
       { type: 'qr', data: { qr: 'abc', qrImage: 'data:image/png;base64,abc' } },
+      { type: 'message', data: { messageId: 'm1', status: 'sent' } },
     ]);
   });
 

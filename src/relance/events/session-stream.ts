@@ -11,15 +11,20 @@ export const STREAM_EVENT_TYPES = [
   'snapshot',
   'status',
   'qr',
+  'message',
   'heartbeat',
 ] as const;
 export type StreamEventType = (typeof STREAM_EVENT_TYPES)[number];
 
-type RelayedEvent = SessionEventOf<'status' | 'qr'>;
+type RelayedEvent = SessionEventOf<'status' | 'qr' | 'messageStatus'>;
 
 /** What a browser watching its own session is shown. */
 function isRelayed(event: SessionEvent): event is RelayedEvent {
-  return event.type === 'status' || event.type === 'qr';
+  return (
+    event.type === 'status' ||
+    event.type === 'qr' ||
+    event.type === 'messageStatus'
+  );
 }
 
 /**
@@ -94,6 +99,10 @@ export class SessionStream {
         type: 'qr',
         data: { qr: event.qr, qrImage: await this.qrImages.render(event.qr) },
       };
+    }
+    if (event.type === 'messageStatus') {
+      const { type: _type, ...message } = event;
+      return { type: 'message', data: message };
     }
     // previousStatus serves server-side subscribers; a browser has seen the previous event.
     const { type: _type, previousStatus: _previous, ...status } = event;

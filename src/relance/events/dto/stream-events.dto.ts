@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { WHATSAPP_STATUSES } from '../../whatsapp-status';
 import type { WhatsAppStatus } from '../../whatsapp-status';
+import { STATUS_REASONS, type StatusReason } from '../session-events';
 
 /** `event: status`: the connection changed state. */
 export class StatusStreamEventDto {
@@ -22,11 +23,26 @@ export class StatusStreamEventDto {
   nextReconnectAt?: Date;
 
   @ApiPropertyOptional({
-    enum: ['needs_qr'],
+    enum: STATUS_REASONS,
+    example: 'threshold',
     description:
-      'Present when the stored session needs a new QR scan (call GET /api/relance/qr)',
+      'Why the session stopped: threshold (N consecutive failures, session deleted), force (the user reset), needs_qr (the stored session needs a new scan), qr_expired, connection_replaced, user (normal disconnect), not_linked (a link attempt ended before any scan). A new QR comes from GET /api/relance/qr.',
   })
-  reason?: 'needs_qr';
+  reason?: StatusReason;
+}
+
+/** `event: message`: one of the user's follow-up messages changed status. */
+export class MessageStreamEventDto {
+  @ApiProperty({ example: '5f1c3e8a9b2d4c6e8f0a1b2c3d4e5f60' })
+  messageId: string;
+
+  @ApiProperty({ example: 'delivered' })
+  status: string;
+
+  @ApiPropertyOptional({
+    example: { code: 'SESSION_RESET', reason: 'session_reset' },
+  })
+  error?: { code: string; reason: string };
 }
 
 /** `event: qr`: a new QR code to scan (about every 20 s while linking). */
