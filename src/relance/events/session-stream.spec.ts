@@ -4,6 +4,7 @@ import {
   SessionStatus,
   SessionStatusReader,
 } from '../status/session-status.reader';
+import { waitUntil } from '../../../test/support/wait';
 import { SessionEvents } from './session-events';
 import { SessionStream } from './session-stream';
 
@@ -50,6 +51,7 @@ describe('SessionStream', () => {
       code: 401,
       reason: 'loggedOut',
     });
+    await waitUntil(() => received.length >= 4, { what: 'four messages' });
     await flush();
     subscription.unsubscribe();
     expect(received).toEqual([
