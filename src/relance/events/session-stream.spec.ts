@@ -51,6 +51,11 @@ describe('SessionStream', () => {
       code: 401,
       reason: 'loggedOut',
     });
+    events.emit('u1', {
+      type: 'messageStatus',
+      messageId: 'm1',
+      status: 'sent',
+    });
     await waitUntil(() => received.length >= 4, { what: 'four messages' });
     await flush();
     subscription.unsubscribe();
