@@ -3,12 +3,19 @@
  * ./simulator (see simulator/wa-simulator.ts for what it covers).
  */
 export { WaSimulator } from './simulator/wa-simulator';
-export { simUserOf } from './simulator/sim-types';
+export { ALL_ACK_KINDS, simUserOf } from './simulator/sim-types';
 export type {
+  AckKind,
+  ContactAddressing,
+  ContactOptions,
   LinkedDevice,
   LinkedDeviceState,
   LoginRefusalReason,
+  ReceivedMessage,
   ScanOptions,
+  SendFromContactOptions,
+  SignalMessageKind,
+  SimContact,
   SimUser,
   WaSimulatorOptions,
 } from './simulator/sim-types';

@@ -12,6 +12,7 @@ import {
 import { encodeFrame, FrameReader, toBuffer } from './framing';
 import { NoiseSymmetricState, type TransportCipher } from './noise';
 import type { DeviceRecord } from './phone-directory';
+import type { CompanionKeys } from './signal/companion-keys';
 import { reportFailure } from './report-failure';
 
 type ConnectionStage =
@@ -35,6 +36,8 @@ export class EdgeConnection {
   clientNoiseKey: Buffer | undefined;
   /** Refs sent in <pair-device>, present on registration connections. */
   qrRefs: readonly string[] = [];
+  /** Signal keys a registering companion announced in its ClientPayload, kept for when it gets linked. */
+  registrationKeys: CompanionKeys | undefined;
   /** Device this connection is logged in as; undefined while registering or before <success>. */
   device: DeviceRecord | undefined;
   /** Set when the server itself closed the socket, so the close is attributed correctly in the log. */

@@ -1,20 +1,12 @@
-/** The iqs Baileys sends around login, answered with the children it parses. */
-import type { BinaryNode } from '@whiskeysockets/baileys';
+/** The iqs Baileys sends around login (pre-keys, passive, props, logout), answered with what it parses. */
+import { getBinaryNodeChild, type BinaryNode } from '@whiskeysockets/baileys';
+import {
+  answerWith,
+  EMPTY_ANSWER,
+  UNKNOWN_IQ_ANSWER,
+  type IqAnswer,
+} from './iq-answer';
 import type { DeviceRecord } from './phone-directory';
-import { countUploadedPreKeys } from './stanzas';
-
-/** `known` is false for iqs the simulator has no model of; they still get an empty result. */
-export interface IqAnswer {
-  readonly known: boolean;
-  readonly content?: BinaryNode[];
-}
-
-export const EMPTY_ANSWER: IqAnswer = { known: true };
-export const UNKNOWN_IQ_ANSWER: IqAnswer = { known: false };
-export const answerWith = (...content: BinaryNode[]): IqAnswer => ({
-  known: true,
-  content,
-});
 
 export interface SessionIqContext {
   /** The device the connection is logged in as, if any. */
@@ -36,11 +28,14 @@ export const answerSessionIq = (
         attrs: { value: (device?.preKeysOnServer ?? 0).toString() },
       });
     case 'encrypt/registration':
-      if (device) device.preKeysOnServer += countUploadedPreKeys(node);
+      // The pre-key upload: <registration/><type/><identity/><list><key/>…</list><skey/>.
+      if (device) device.preKeysOnServer += device.signal.acceptUpload(node);
+      return EMPTY_ANSWER;
+    case 'encrypt/rotate':
+      device?.signal.acceptRotation(child);
       return EMPTY_ANSWER;
     case 'encrypt/digest':
       return answerWith({ tag: 'digest', attrs: {} });
-    case 'encrypt/rotate':
     case 'passive/active':
     case 'passive/passive':
     case 'w:p/ping':
@@ -56,7 +51,7 @@ export const answerSessionIq = (
     case 'privacy/privacy':
       return answerWith({ tag: 'privacy', attrs: {} });
     case 'md/remove-companion-device':
-      context.onLogout(child);
+      context.onLogout(getBinaryNodeChild(node, 'remove-companion-device'));
       return EMPTY_ANSWER;
     default:
       return UNKNOWN_IQ_ANSWER;

@@ -2,14 +2,19 @@
  * The simulator's ordered event log: everything the edge saw or did, so tests can assert on what the
  * server observed, not only on what the client reported.
  */
-import type { LoginRefusalReason, SimUser } from './sim-types';
+import type {
+  AckKind,
+  LoginRefusalReason,
+  SignalMessageKind,
+  SimUser,
+} from './sim-types';
 
 interface SimEventBase {
   /** Position in the log, strictly increasing; use it to wait for events after a given point. */
   readonly seq: number;
   /** Date.now() when it happened. */
   readonly at: number;
-  /** Id of the WebSocket connection the event belongs to. */
+  /** Id of the WebSocket connection the event belongs to; 0 when none is (e.g. a message kept for an offline device). */
   readonly conn: number;
 }
 
@@ -19,6 +24,13 @@ interface IqFields {
   readonly iqType: string;
   /** Tag of the first child, e.g. "count" for the pre-key count query. */
   readonly child?: string;
+}
+
+interface AckFields {
+  readonly kind: AckKind;
+  readonly user: SimUser;
+  readonly from?: SimUser;
+  readonly ids: readonly string[];
 }
 
 /** Everything the simulated edge saw or did, in order. */
@@ -79,6 +91,72 @@ export type SimEvent =
       readonly jid?: string;
       readonly wsCode: number;
       readonly by: 'client' | 'server';
+    })
+  // ------------------------------------------------------------ messaging (ids and numbers, never texts)
+  /** A linked device sent a <message>; `to` is the destination's phone number. */
+  | (SimEventBase & {
+      readonly type: 'message-sent';
+      readonly user: SimUser;
+      readonly jid: string;
+      readonly to: string;
+      readonly id: string;
+      /** How many devices the message was encrypted for (<participants><to>). */
+      readonly devices: number;
+      /** False when `to` is not on WhatsApp: nobody will deliver it. */
+      readonly onWhatsApp: boolean;
+    })
+  /** A simulated phone decrypted a message; its text is only in sim.received(user). */
+  | (SimEventBase & {
+      readonly type: 'message-decrypted';
+      readonly user: SimUser;
+      readonly from: SimUser;
+      readonly id: string;
+      readonly encryption: SignalMessageKind;
+      readonly duplicate: boolean;
+    })
+  | (SimEventBase & {
+      readonly type: 'message-undecryptable';
+      readonly user: SimUser;
+      readonly from: SimUser;
+      readonly id: string;
+      readonly reason: string;
+    })
+  /**
+   * The edge sent an ack or receipt for `ids` to `user`'s device(s). `from` is whose receipt it is: the
+   * sender's own number for 'sender-receipt', the contact's for 'delivery-receipt' and 'read-receipt';
+   * absent for the server's own 'server-ack'.
+   */
+  | (SimEventBase & AckFields & { readonly type: 'ack' })
+  /** Held back by withholdAcks(user); releaseAcks(user) sends it later (then logged as 'ack'). */
+  | (SimEventBase & AckFields & { readonly type: 'ack-withheld' })
+  /** A contact's phone sent a message to one of `user`'s linked devices (`queued` when that device was offline). */
+  | (SimEventBase & {
+      readonly type: 'contact-message';
+      readonly user: SimUser;
+      readonly jid: string;
+      readonly from: SimUser;
+      readonly id: string;
+      readonly encryption: SignalMessageKind;
+      readonly queued: boolean;
+    })
+  /**
+   * A linked device sent a receipt for messages it received: 'delivery' when the stanza had no type,
+   * 'inactive' for a delivery while Baileys is not marked online, 'read', 'read-self', 'retry'…
+   */
+  | (SimEventBase & {
+      readonly type: 'client-receipt';
+      readonly user: SimUser;
+      readonly jid: string;
+      readonly to: string;
+      readonly ids: readonly string[];
+      readonly receiptType: string;
+    })
+  /** Stanzas kept while a device was offline, delivered right after its login. */
+  | (SimEventBase & {
+      readonly type: 'offline-delivered';
+      readonly user: SimUser;
+      readonly jid: string;
+      readonly count: number;
     });
 
 export type SimEventType = SimEvent['type'];

@@ -1,10 +1,5 @@
 /** Stanzas the edge sends, and small helpers to read the client's. */
-import {
-  getBinaryNodeChild,
-  getBinaryNodeChildren,
-  S_WHATSAPP_NET,
-  type BinaryNode,
-} from '@whiskeysockets/baileys';
+import { S_WHATSAPP_NET, type BinaryNode } from '@whiskeysockets/baileys';
 import type { LinkedDevice } from './sim-types';
 
 export const nowSeconds = (): string =>
@@ -52,10 +47,10 @@ export const successStanza = (device: LinkedDevice): BinaryNode => ({
 });
 
 /** Tells the client the offline queue is drained, as the real edge does after delivering it. */
-export const offlineDrained = (): BinaryNode => ({
+export const offlineDrained = (count = 0): BinaryNode => ({
   tag: 'ib',
   attrs: {},
-  content: [{ tag: 'offline', attrs: { count: '0' } }],
+  content: [{ tag: 'offline', attrs: { count: count.toString() } }],
 });
 
 export const pairDeviceStanza = (
@@ -102,10 +97,6 @@ export const pairSuccessStanza = (
     content: [{ tag: 'pair-success', attrs: {}, content: children }],
   };
 };
-
-/** The pre-key upload iq carries <list><key>…</key>×N</list>. */
-export const countUploadedPreKeys = (upload: BinaryNode): number =>
-  getBinaryNodeChildren(getBinaryNodeChild(upload, 'list'), 'key').length;
 
 export const firstChild = (node: BinaryNode): BinaryNode | undefined =>
   Array.isArray(node.content) ? node.content[0] : undefined;

@@ -1,62 +1,65 @@
 /**
- * A local stand-in for WhatsApp's edge server (wss://web.whatsapp.com/ws/chat).
+ * A local stand-in for WhatsApp's edge server (wss://web.whatsapp.com/ws/chat), for tests: an UNMODIFIED
+ * Baileys socket connects to it through `waWebSocketUrl`. Tests must trust the simulator's root
+ * certificate first (`trustWaSimulatorRoot` in ../wa-simulator-trust.ts).
  *
- * It speaks just enough of the edge protocol for an UNMODIFIED Baileys socket to walk through its whole
- * lifecycle: QR registration, pairing by a "phone", the 515 restart, login with stored creds, server-side
- * stream errors, refused logins and the client's own logout. Everything it does is recorded in an ordered
- * event log so tests can assert on what the server saw, not only on what the client reported.
+ * What it covers
+ * - Lifecycle: QR registration, pairing by a simulated phone (scan), the 515 restart, login with stored
+ *   creds (noise key checked), stream errors on demand (kick), refused logins, the client's own logout.
+ * - 1:1 text messaging, end to end encrypted with the libsignal Baileys ships:
+ *   - every number given to addContact (and every phone that scanned) is on WhatsApp: usync answers its
+ *     devices, its LID and contact type="in"; any other number is not (type="out", no device), so
+ *     `sock.onWhatsApp()` leaves it out;
+ *   - pre-key bundles with valid signatures; a companion's own keys come from its registration payload and
+ *     its pre-key uploads;
+ *   - each phone (device 0) decrypts what is sent to it (pkmsg, then msg): `received(phone)`;
+ *   - the edge acks each <message>, the sender's own phone sends the "sender" receipt (SERVER_ACK) and the
+ *     recipient phone a delivery receipt (DELIVERY_ACK); `markRead` sends READ; `withholdAcks` holds any of
+ *     them back;
+ *   - a contact's phone can message a linked device (`sendFromContact`), kept for offline devices and
+ *     delivered (marked offline, so Baileys upserts it as 'append') at their next login;
+ *   - copies for companion devices of other simulated accounts are forwarded to them.
+ * - An ordered event log of all of it (ids and numbers, never message texts): `events()`, `waitFor()`.
  *
- * Baileys only talks to a server whose Noise certificate chain is signed by WhatsApp's root key, so tests
- * must trust the simulator's root first (see `trustWaSimulatorRoot` in wa-simulator-trust.ts).
+ * What it does not cover: groups, status and newsletters, media upload/download, app-state sync and
+ * history sync, presence, retry receipts (recorded, never answered), identity changes, message editing
+ * or revoking, what a phone does with the copies of its own messages, and the phone's own outgoing
+ * messages to its linked devices.
  *
- * Parts: framing.ts + noise.ts (transport), edge-connection.ts (one socket), pairing.ts + phone-directory.ts
- * (the phone, its accounts and devices), session-iqs.ts (iqs around login), sim-events.ts (the log).
+ * Addressing: contacts are reached by phone-number jid (`<digits>@s.whatsapp.net`). Baileys still needs
+ * each one's LID to store its Signal session, which usync's lid protocol gives it (`SimContact.lid`).
+ * With `addContact(phone, { addressing: 'lid' })` the contact's messages and receipts come from its LID.
+ *
+ * Parts: framing.ts + noise.ts (transport), edge-connection.ts (one socket), edge-server.ts (protocol),
+ * pairing.ts + phone-directory.ts (accounts and devices), session-iqs.ts and messaging/ (iqs and messages),
+ * signal/ (keys and sessions), sim-events.ts (the log).
  */
-import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { Curve, proto, type BinaryNode } from '@whiskeysockets/baileys';
-import { issueCertificateChain, simulatorRootKeyPair } from './certificates';
-import { EdgeConnection } from './edge-connection';
-import {
-  buildSignedDeviceIdentity,
-  isValidDeviceSignature,
-  parseQr,
-  type ParsedQr,
-} from './pairing';
-import { PhoneDirectory, type DeviceRecord } from './phone-directory';
-import { reportFailure } from './report-failure';
-import { answerSessionIq } from './session-iqs';
+import { WebSocketServer } from 'ws';
+import { simulatorRootKeyPair } from './certificates';
+import { EdgeServer } from './edge-server';
+import { lidJidOf, phoneJidOf } from './phone-directory';
 import { DEFAULT_WAIT_TIMEOUT_MS, EventLog, type SimEvent } from './sim-events';
 import {
+  ALL_ACK_KINDS,
   simUserOf,
+  type AckKind,
+  type ContactOptions,
   type LinkedDevice,
   type LinkedDeviceState,
+  type ReceivedMessage,
   type ScanOptions,
+  type SendFromContactOptions,
+  type SimContact,
   type SimUser,
   type WaSimulatorOptions,
 } from './sim-types';
-import {
-  firstChild,
-  iqResult,
-  offlineDrained,
-  pairDeviceStanza,
-  pairSuccessStanza,
-  streamErrorFor,
-  successStanza,
-} from './stanzas';
-
-interface LiveSession {
-  readonly conn: EdgeConnection;
-  readonly device: DeviceRecord;
-}
 
 /** INITIAL_PREKEY_COUNT in Baileys' Defaults: what its first upload would have sent. */
 const DEFAULT_INITIAL_PREKEY_COUNT = 812;
 const DEFAULT_CLOSE_GRACE_MS = 250;
 const DEFAULT_REPLY_TIMEOUT_MS = 5_000;
 const DEFAULT_QUIET_MS = 100;
-const QR_REFS_PER_REGISTRATION = 6;
 
 /** A server listening on a TCP port reports an AddressInfo (a string for pipes, null before listening). */
 const listeningAddress = (server: WebSocketServer): AddressInfo => {
@@ -79,12 +82,7 @@ export class WaSimulator {
   }
 
   private readonly log = new EventLog();
-  private readonly connections = new Map<number, EdgeConnection>();
-  private readonly phones = new PhoneDirectory();
-  private readonly staticKeys = Curve.generateKeyPair();
-  private readonly certChain = issueCertificateChain(this.staticKeys.public);
-  private readonly options: Required<WaSimulatorOptions>;
-  private nextConnectionId = 1;
+  private readonly edge: EdgeServer;
 
   private constructor(
     private readonly server: WebSocketServer,
@@ -92,13 +90,13 @@ export class WaSimulator {
     readonly url: string,
     options: WaSimulatorOptions,
   ) {
-    this.options = {
+    this.edge = new EdgeServer(this.log, {
       initialPreKeyCount:
         options.initialPreKeyCount ?? DEFAULT_INITIAL_PREKEY_COUNT,
       closeGraceMs: options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS,
       replyTimeoutMs: options.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS,
-    };
-    server.on('connection', (ws) => this.accept(ws));
+    });
+    server.on('connection', (ws) => this.edge.accept(ws));
   }
 
   /** Starts listening on 127.0.0.1 on a random free port. */
@@ -119,81 +117,87 @@ export class WaSimulator {
    * that showed this QR, waits for the client's pair-device-sign, then asks it to restart (515).
    * Resolves with the linked device; its `user` is the key for kick/rejectLogins/online.
    */
-  async scan(qr: string, options: ScanOptions = {}): Promise<LinkedDevice> {
-    const parsed = parseQr(qr);
-    const conn = this.registrationConnectionFor(parsed);
-    const account = this.phones.accountFor(
-      options.phone === undefined
-        ? this.phones.assignPhone()
-        : simUserOf(options.phone),
-    );
-    const device = this.phones.newDevice(account);
-    this.log.record({
-      type: 'pair-success',
-      conn: conn.id,
-      user: device.user,
-      jid: device.jid,
-      lid: device.lid,
-    });
-    const reply = await conn.request(
-      pairSuccessStanza(
-        conn.newStanzaId(),
-        device,
-        buildSignedDeviceIdentity(account.accountKeys, device.deviceId, parsed),
-        options.businessName,
-      ),
-      this.options.replyTimeoutMs,
-    );
-    if (!isValidDeviceSignature(reply, account.accountKeys.public, parsed)) {
-      throw new Error(
-        `client answered pair-success without a valid device signature on conn ${conn.id}`,
-      );
-    }
-    this.phones.link(device, parsed.noiseKey, this.options.initialPreKeyCount);
-    this.log.record({
-      type: 'paired',
-      conn: conn.id,
-      user: device.user,
-      jid: device.jid,
-    });
-    await conn.sendNode(streamErrorFor(515));
-    this.log.record({
-      type: 'restart-requested',
-      conn: conn.id,
-      user: device.user,
-      code: 515,
-    });
-    conn.closeAfter(this.options.closeGraceMs);
-    return device;
+  scan(qr: string, options: ScanOptions = {}): Promise<LinkedDevice> {
+    return this.edge.pair(qr, options);
   }
 
   // ------------------------------------------------------------------ server-side controls
 
   /** Sends a stream error with `code` to every live logged-in connection of `user`; returns how many. */
-  async kick(user: SimUser, code: number): Promise<number> {
-    const targets = this.liveSessionsOf(simUserOf(user));
-    for (const { conn, device } of targets) {
-      if (code === 401) this.phones.remove(device.jid); // 401 is "device removed": it may not log in again
-      await conn.sendNode(streamErrorFor(code));
-      this.log.record({
-        type: 'kick',
-        conn: conn.id,
-        user: device.user,
-        jid: device.jid,
-        code,
-      });
-      conn.closeAfter(this.options.closeGraceMs);
-    }
-    return targets.length;
+  kick(user: SimUser, code: number): Promise<number> {
+    return this.edge.kick(simUserOf(user), code);
   }
 
   /** Every later login of `user` is answered with <failure reason=code/> until acceptLogins(user). */
   rejectLogins(user: SimUser, code = 401): void {
-    this.phones.refuseLogins(simUserOf(user), code);
+    this.edge.phones.refuseLogins(simUserOf(user), code);
   }
 
   acceptLogins(user: SimUser): void {
-    this.phones.acceptLogins(simUserOf(user));
+    this.edge.phones.acceptLogins(simUserOf(user));
+  }
+
+  // ------------------------------------------------------------------ messaging
+
+  /**
+   * Puts `phone` (digits, "+digits" or a jid) on WhatsApp: a phone with its own Signal keys, no linked
+   * device. Calling it again for the same number returns the same contact (options update it).
+   */
+  addContact(phone: string, options: ContactOptions = {}): SimContact {
+    const account = this.edge.phones.accountFor(simUserOf(phone));
+    if (options.addressing) account.addressing = options.addressing;
+    if (options.pushName !== undefined) account.pushName = options.pushName;
+    return {
+      phone: account.user,
+      jid: phoneJidOf(account.user),
+      lid: lidJidOf(account),
+    };
+  }
+
+  /** Messages `phone`'s phone decrypted, in arrival order; a re-sent id appears again with duplicate: true. */
+  received(phone: string): ReceivedMessage[] {
+    return this.edge.relay.received(simUserOf(phone));
+  }
+
+  /**
+   * The contact `phone` (see addContact) sends `text` to every linked device of `toUser`, encrypted to the
+   * keys each device published (pkmsg for a new session, msg once the device has written to the contact).
+   * Offline devices get it at their next login. Resolves with the message id once it is sent or kept.
+   */
+  sendFromContact(
+    phone: string,
+    toUser: SimUser,
+    text: string,
+    options: SendFromContactOptions = {},
+  ): Promise<string> {
+    return this.edge.relay.sendFromContact(
+      simUserOf(phone),
+      simUserOf(toUser),
+      text,
+      options,
+    );
+  }
+
+  /**
+   * The contact `phone` reads messages it received: a read receipt (READ in Baileys) goes to the devices
+   * of each message's sender. Rejects for an id the phone never received.
+   */
+  markRead(phone: string, messageIds: readonly string[]): Promise<void> {
+    return this.edge.relay.markRead(simUserOf(phone), messageIds);
+  }
+
+  /**
+   * Holds back the acks and receipts due to `user`'s devices (all kinds by default) until
+   * releaseAcks(user): messages stay PENDING in Baileys while 'sender-receipt' is held, below DELIVERY_ACK
+   * while 'delivery-receipt' is. Held ones are logged as 'ack-withheld'.
+   */
+  withholdAcks(user: SimUser, kinds: readonly AckKind[] = ALL_ACK_KINDS): void {
+    this.edge.relay.withholdAcks(simUserOf(user), kinds);
+  }
+
+  /** Stops withholding for `user` and sends what was held, oldest first (kept for devices now offline). */
+  releaseAcks(user: SimUser): Promise<void> {
+    return this.edge.relay.releaseAcks(simUserOf(user));
   }
 
   // ------------------------------------------------------------------ observation
@@ -205,16 +209,12 @@ export class WaSimulator {
 
   /** Users having at least one live, logged-in connection. */
   online(): SimUser[] {
-    const users = new Set<SimUser>();
-    for (const conn of this.connections.values()) {
-      if (conn.isOpen && conn.device) users.add(conn.device.user);
-    }
-    return [...users];
+    return this.edge.online();
   }
 
   /** Devices currently linked (paired and not removed), with what the server holds for them. */
   linkedDevices(user?: SimUser): LinkedDeviceState[] {
-    return this.phones.linkedDevices(
+    return this.edge.phones.linkedDevices(
       user === undefined ? undefined : simUserOf(user),
     );
   }
@@ -253,10 +253,7 @@ export class WaSimulator {
     const calledAt = Date.now();
     const deadline = calledAt + timeoutMs;
     for (;;) {
-      const lastActivity = Math.max(
-        calledAt,
-        ...[...this.connections.values()].map((c) => c.lastClientFrameAt),
-      );
+      const lastActivity = Math.max(calledAt, this.edge.lastClientActivity());
       const remaining = lastActivity + quietMs - Date.now();
       if (remaining <= 0) return;
       if (Date.now() + remaining > deadline) {
@@ -270,167 +267,7 @@ export class WaSimulator {
 
   /** Closes every socket, then the server. */
   async close(): Promise<void> {
-    for (const conn of this.connections.values()) conn.terminate();
+    this.edge.terminateAll();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  // ------------------------------------------------------------------ connection lifecycle
-
-  private accept(ws: WebSocket): void {
-    const conn = new EdgeConnection(
-      this.nextConnectionId++,
-      ws,
-      this.staticKeys,
-      this.certChain,
-      {
-        onClientPayload: (c, payload) => {
-          this.onClientPayload(c, payload).catch(
-            reportFailure(`conn ${c.id} client payload`),
-          );
-        },
-        onNode: (c, node) => {
-          this.onNode(c, node).catch(
-            reportFailure(`conn ${c.id} <${node.tag}>`),
-          );
-        },
-        onClose: (c, wsCode) => this.onClose(c, wsCode),
-      },
-    );
-    this.connections.set(conn.id, conn);
-    this.log.record({ type: 'connected', conn: conn.id });
-  }
-
-  private async onClientPayload(
-    conn: EdgeConnection,
-    payload: proto.ClientPayload,
-  ): Promise<void> {
-    if (payload.devicePairingData) {
-      await this.startRegistration(conn);
-      return;
-    }
-    await this.login(conn, String(payload.username ?? ''), payload.device ?? 0);
-  }
-
-  /** A new companion: hand it refs to show as QR codes (one every qrTimeout on the client side). */
-  private async startRegistration(conn: EdgeConnection): Promise<void> {
-    this.log.record({ type: 'registration', conn: conn.id });
-    conn.qrRefs = Array.from(
-      { length: QR_REFS_PER_REGISTRATION },
-      () => `2@${randomBytes(24).toString('base64')}`,
-    );
-    this.log.record({ type: 'qr-refs-sent', conn: conn.id, refs: conn.qrRefs });
-    await conn
-      .request(
-        pairDeviceStanza(conn.newStanzaId(), conn.qrRefs),
-        this.options.replyTimeoutMs,
-      )
-      .catch(() => undefined);
-  }
-
-  private async login(
-    conn: EdgeConnection,
-    user: SimUser,
-    deviceId: number,
-  ): Promise<void> {
-    const jid = `${user}:${deviceId}@s.whatsapp.net`;
-    const verdict = this.phones.judgeLogin(user, jid, conn.clientNoiseKey);
-    if ('refusal' in verdict) {
-      const { code, reason } = verdict.refusal;
-      this.log.record({
-        type: 'login-refused',
-        conn: conn.id,
-        user,
-        jid,
-        code,
-        reason,
-      });
-      await conn.sendNode({
-        tag: 'failure',
-        attrs: { reason: code.toString(), location: 'sim' },
-      });
-      conn.closeAfter(this.options.closeGraceMs);
-      return;
-    }
-    const { device } = verdict;
-    conn.device = device;
-    this.log.record({ type: 'login-accepted', conn: conn.id, user, jid });
-    await conn.sendNode(successStanza(device));
-    await conn.sendNode(offlineDrained());
-  }
-
-  private onClose(conn: EdgeConnection, wsCode: number): void {
-    this.connections.delete(conn.id);
-    this.log.record({
-      type: 'closed',
-      conn: conn.id,
-      ...(conn.device ? { user: conn.device.user, jid: conn.device.jid } : {}),
-      wsCode,
-      by: conn.closedByServer ? 'server' : 'client',
-    });
-  }
-
-  // ------------------------------------------------------------------ stanzas from the client
-
-  private async onNode(conn: EdgeConnection, node: BinaryNode): Promise<void> {
-    if (node.tag !== 'iq') return; // presence, ib telemetry, acks: nothing to answer
-    const child = firstChild(node);
-    const answer = answerSessionIq(
-      {
-        device: conn.device,
-        onLogout: (request) => this.logout(conn, request),
-      },
-      node,
-      child,
-    );
-    this.log.record({
-      type: answer.known ? 'iq' : 'unknown-iq',
-      conn: conn.id,
-      ...(conn.device ? { user: conn.device.user } : {}),
-      xmlns: node.attrs.xmlns ?? '',
-      iqType: node.attrs.type ?? '',
-      ...(child ? { child: child.tag } : {}),
-    });
-    // Every iq gets a result: Baileys waits up to 60 s (defaultQueryTimeoutMs) for any it does not get.
-    await conn.sendNode(iqResult(node, answer.content));
-  }
-
-  /** The client's own logout: the device is unlinked, so its stored creds are refused from now on. */
-  private logout(conn: EdgeConnection, request: BinaryNode | undefined): void {
-    const jid = request?.attrs.jid ?? conn.device?.jid;
-    if (!jid) return;
-    this.phones.remove(jid);
-    this.log.record({
-      type: 'logout',
-      conn: conn.id,
-      user: simUserOf(jid),
-      jid,
-      reason: request?.attrs.reason ?? '',
-    });
-  }
-
-  // ------------------------------------------------------------------ helpers
-
-  private registrationConnectionFor(qr: ParsedQr): EdgeConnection {
-    const conn = [...this.connections.values()].find(
-      (c) => c.isOpen && c.qrRefs.includes(qr.ref),
-    );
-    if (!conn)
-      throw new Error(
-        `no live registration connection showed QR ref ${qr.ref}`,
-      );
-    if (!conn.clientNoiseKey?.equals(qr.noiseKey)) {
-      throw new Error(
-        `QR noise key does not match the one connection ${conn.id} handshook with`,
-      );
-    }
-    return conn;
-  }
-
-  private liveSessionsOf(user: SimUser): LiveSession[] {
-    return [...this.connections.values()].flatMap((conn) =>
-      conn.isOpen && conn.device?.user === user
-        ? [{ conn, device: conn.device }]
-        : [],
-    );
   }
 }
