@@ -501,6 +501,15 @@ describe('WaSimulator driving an unmodified Baileys socket', () => {
         expect(delivered.user).toBe(device.user);
         // 'inactive' is Baileys' delivery receipt while it has not announced itself online.
         expect(['delivery', 'inactive']).toContain(delivered.receiptType);
+        await client.sock.readMessages([message.key]);
+        expect(
+          await sim.waitFor(
+            (e) =>
+              e.type === 'client-receipt' &&
+              e.ids.includes(id) &&
+              e.receiptType === 'read',
+          ),
+        ).toMatchObject({ to: dave.jid });
 
         // Baileys' first send to a contact fetches its devices and, with them, a fresh pre-key bundle, so
         // the answer starts a new session (pkmsg) even though the contact opened one: it still decrypts.

@@ -1,6 +1,7 @@
 /**
  * The edge's protocol side: accepts WebSocket connections, registers and pairs new companions, logs
- * devices in, answers their iqs and hands their messages to the relay. The WaSimulator facade drives it.
+ * devices in, answers their iqs and hands their messages and receipts to messaging/. The WaSimulator facade
+ * drives it.
  */
 import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
@@ -8,7 +9,7 @@ import { Curve, proto, type BinaryNode } from '@whiskeysockets/baileys';
 import { issueCertificateChain } from './certificates';
 import { EdgeConnection } from './edge-connection';
 import { DeviceMailbox } from './messaging/device-mailbox';
-import { MessageRelay } from './messaging/message-relay';
+import { Messaging } from './messaging/messaging';
 import { answerMessagingIq } from './messaging/messaging-iqs';
 import {
   buildSignedDeviceIdentity,
@@ -47,7 +48,7 @@ const QR_REFS_PER_REGISTRATION = 6;
 
 export class EdgeServer {
   readonly phones = new PhoneDirectory();
-  readonly relay: MessageRelay;
+  readonly messaging: Messaging;
   private readonly connections = new Map<number, EdgeConnection>();
   private readonly mailbox = new DeviceMailbox({
     liveConnection: (jid) =>
@@ -63,7 +64,7 @@ export class EdgeServer {
     private readonly log: EventLog,
     private readonly options: Required<WaSimulatorOptions>,
   ) {
-    this.relay = new MessageRelay(this.phones, log, this.mailbox);
+    this.messaging = new Messaging(this.phones, log, this.mailbox);
   }
 
   accept(ws: WebSocket): void {
@@ -288,9 +289,9 @@ export class EdgeServer {
       case 'iq':
         return this.answerIq(conn, node);
       case 'message':
-        return this.relay.onClientMessage(conn, node);
+        return this.messaging.onClientMessage(conn, node);
       case 'receipt':
-        return this.relay.onClientReceipt(conn, node);
+        return this.messaging.onClientReceipt(conn, node);
       default:
         return; // presence, ib telemetry, acks: nothing to answer
     }

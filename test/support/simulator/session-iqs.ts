@@ -8,6 +8,17 @@ import {
 } from './iq-answer';
 import type { DeviceRecord } from './phone-directory';
 
+/** A fresh account's privacy settings; readreceipts "all" makes Baileys' readMessages send type "read". */
+const DEFAULT_PRIVACY: Readonly<Record<string, string>> = {
+  last: 'all',
+  online: 'all',
+  profile: 'all',
+  status: 'contacts',
+  groupadd: 'all',
+  readreceipts: 'all',
+  calladd: 'all',
+};
+
 export interface SessionIqContext {
   /** The device the connection is logged in as, if any. */
   readonly device: DeviceRecord | undefined;
@@ -49,7 +60,14 @@ export const answerSessionIq = (
     case 'blocklist/':
       return answerWith({ tag: 'list', attrs: {} });
     case 'privacy/privacy':
-      return answerWith({ tag: 'privacy', attrs: {} });
+      return answerWith({
+        tag: 'privacy',
+        attrs: {},
+        content: Object.entries(DEFAULT_PRIVACY).map(([name, value]) => ({
+          tag: 'category',
+          attrs: { name, value },
+        })),
+      });
     case 'md/remove-companion-device':
       context.onLogout(getBinaryNodeChild(node, 'remove-companion-device'));
       return EMPTY_ANSWER;

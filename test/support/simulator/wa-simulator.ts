@@ -156,7 +156,7 @@ export class WaSimulator {
 
   /** Messages `phone`'s phone decrypted, in arrival order; a re-sent id appears again with duplicate: true. */
   received(phone: string): ReceivedMessage[] {
-    return this.edge.relay.received(simUserOf(phone));
+    return this.edge.messaging.received(simUserOf(phone));
   }
 
   /**
@@ -170,7 +170,7 @@ export class WaSimulator {
     text: string,
     options: SendFromContactOptions = {},
   ): Promise<string> {
-    return this.edge.relay.sendFromContact(
+    return this.edge.messaging.sendFromContact(
       simUserOf(phone),
       simUserOf(toUser),
       text,
@@ -183,7 +183,7 @@ export class WaSimulator {
    * of each message's sender. Rejects for an id the phone never received.
    */
   markRead(phone: string, messageIds: readonly string[]): Promise<void> {
-    return this.edge.relay.markRead(simUserOf(phone), messageIds);
+    return this.edge.messaging.markRead(simUserOf(phone), messageIds);
   }
 
   /**
@@ -192,12 +192,12 @@ export class WaSimulator {
    * while 'delivery-receipt' is. Held ones are logged as 'ack-withheld'.
    */
   withholdAcks(user: SimUser, kinds: readonly AckKind[] = ALL_ACK_KINDS): void {
-    this.edge.relay.withholdAcks(simUserOf(user), kinds);
+    this.edge.messaging.withholdAcks(simUserOf(user), kinds);
   }
 
   /** Stops withholding for `user` and sends what was held, oldest first (kept for devices now offline). */
   releaseAcks(user: SimUser): Promise<void> {
-    return this.edge.relay.releaseAcks(simUserOf(user));
+    return this.edge.messaging.releaseAcks(simUserOf(user));
   }
 
   // ------------------------------------------------------------------ observation
