@@ -548,6 +548,35 @@ describe('WaSimulator driving an unmodified Baileys socket', () => {
     );
 
     it(
+      "a linked user writes to another: the recipient's linked device and its phone each decrypt their own copy",
+      async () => {
+        const anna = await loggedInClient(sim, '33600000018');
+        const ben = await loggedInClient(sim, '33600000019');
+        const benJid = `${ben.device.user}@s.whatsapp.net`;
+
+        const id = sentId(
+          await anna.client.sock.sendMessage(benJid, { text: 'salut Ben' }),
+        );
+        const { message } = await ben.client.incomingMessage(
+          ({ message: m }) => m.key.id === id,
+        );
+        expect(textOf(message)).toBe('salut Ben');
+        expect(message.key.remoteJid).toBe(
+          `${anna.device.user}@s.whatsapp.net`,
+        );
+        expect(sim.received(ben.device.user)).toEqual([
+          expect.objectContaining({
+            id,
+            text: 'salut Ben',
+            from: anna.device.user,
+          }),
+        ]);
+        await anna.client.reachedStatus(id, MessageStatus.DELIVERY_ACK);
+      },
+      STORY_TIMEOUT_MS,
+    );
+
+    it(
       'onWhatsApp reports added contacts and leaves other numbers out; a message to such a number gets no delivery',
       async () => {
         const frank = sim.addContact('33666666666');
