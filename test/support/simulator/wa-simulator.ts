@@ -30,6 +30,11 @@
  * each one's LID to store its Signal session, which usync's lid protocol gives it (`SimContact.lid`).
  * With `addContact(phone, { addressing: 'lid' })` the contact's messages and receipts come from its LID.
  *
+ * Gotchas: on a device's first connections after linking, Baileys holds messages.* events up to 20 s
+ * waiting for a history sync the simulator never sends (live stanzas flush the hold, offline-delivered
+ * ones do not; `shouldSyncHistoryMessage: () => false` avoids it). Baileys re-keys a contact (new pkmsg)
+ * after each fresh device lookup, and libsignal then prints "Closing session" through console.info.
+ *
  * Parts: framing.ts + noise.ts (transport), edge-connection.ts (one socket), edge-server.ts (protocol),
  * pairing.ts + phone-directory.ts (accounts and devices), session-iqs.ts and messaging/ (iqs and messages),
  * signal/ (keys and sessions), sim-events.ts (the log).
@@ -162,7 +167,8 @@ export class WaSimulator {
   /**
    * The contact `phone` (see addContact) sends `text` to every linked device of `toUser`, encrypted to the
    * keys each device published (pkmsg for a new session, msg once the device has written to the contact).
-   * Offline devices get it at their next login. Resolves with the message id once it is sent or kept.
+   * Offline devices get it at their next login. Resolves with the message id once it is sent or kept;
+   * rejects when `phone` is not on WhatsApp or `toUser` has no linked device.
    */
   sendFromContact(
     phone: string,
