@@ -1,19 +1,19 @@
 /**
  * Drives a raw, unmodified Baileys socket against the local WhatsApp-edge simulator through every lifecycle
- * story the sessions service has to survive. Each story asserts both sides: what Baileys reported
- * (connection.update / creds.update) and what the simulated server recorded.
+ * story the sessions service has to survive, then through 1:1 messaging. Each story asserts both sides:
+ * what Baileys reported (connection.update / creds.update / messages.*) and what the simulated server
+ * recorded or a simulated contact decrypted.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import {
-  makeWASocket,
-  useMultiFileAuthState,
-  type AuthenticationCreds,
-  type ConnectionState,
-  type WASocket,
-} from '@whiskeysockets/baileys';
+  connect,
+  endAllSockets,
+  MessageStatus,
+  newAuthDir,
+  removeAuthDirs,
+  statusCodeOf,
+  textOf,
+  type TestClient as Client,
+} from './support/baileys-test-client';
 import {
   WaSimulator,
   type LinkedDevice,
@@ -24,107 +24,6 @@ import {
 import { trustWaSimulatorRoot } from './support/wa-simulator-trust';
 
 const STORY_TIMEOUT_MS = 15_000;
-const WAIT_TIMEOUT_MS = 5_000;
-
-// Set WA_SIM_LOG_LEVEL=debug to see what Baileys does while a story runs.
-const logger = pino({ level: process.env.WA_SIM_LOG_LEVEL ?? 'silent' });
-
-// -----------------------------------------------------------------------------
-// A thin recorder around one Baileys socket
-// -----------------------------------------------------------------------------
-
-type ConnectionUpdate = Partial<ConnectionState>;
-
-interface Client {
-  readonly sock: WASocket;
-  readonly updates: ConnectionUpdate[];
-  readonly credsUpdates: Partial<AuthenticationCreds>[];
-  /** Resolves with the first update (past or future) matching the predicate. */
-  update(
-    predicate: (update: ConnectionUpdate) => boolean,
-  ): Promise<ConnectionUpdate>;
-  /** Resolves once every creds.update has been written to the auth dir. */
-  credsSaved(): Promise<void>;
-}
-
-const openSockets: WASocket[] = [];
-const authDirs: string[] = [];
-
-const statusCodeOf = (update: ConnectionUpdate): number | undefined => {
-  const error = update.lastDisconnect?.error;
-  return error && 'output' in error ? error.output.statusCode : undefined;
-};
-
-const newAuthDir = async (): Promise<string> => {
-  const dir = await mkdtemp(join(tmpdir(), 'wa-sim-auth-'));
-  authDirs.push(dir);
-  return dir;
-};
-
-/** A socket exactly as an app would build it: multi-file auth state, creds saved on every update. */
-const connect = async (
-  sim: WaSimulator,
-  authDir: string,
-  qrTimeout?: number,
-): Promise<Client> => {
-  const { state, saveCreds } = await useMultiFileAuthState(authDir);
-  const sock = makeWASocket({
-    auth: state,
-    waWebSocketUrl: sim.url,
-    logger,
-    ...(qrTimeout === undefined ? {} : { qrTimeout }),
-  });
-  openSockets.push(sock);
-
-  const updates: ConnectionUpdate[] = [];
-  const credsUpdates: Partial<AuthenticationCreds>[] = [];
-  const listeners = new Set<() => void>();
-  let saving = Promise.resolve();
-
-  sock.ev.on('creds.update', (update) => {
-    credsUpdates.push(update);
-    saving = saving.then(saveCreds);
-  });
-  sock.ev.on('connection.update', (update) => {
-    updates.push(update);
-    for (const listener of [...listeners]) listener();
-  });
-
-  const update = (
-    predicate: (u: ConnectionUpdate) => boolean,
-  ): Promise<ConnectionUpdate> =>
-    new Promise((resolve, reject) => {
-      const check = (): boolean => {
-        const found = updates.find(predicate);
-        if (found) {
-          listeners.delete(listener);
-          clearTimeout(timer);
-          resolve(found);
-        }
-        return found !== undefined;
-      };
-      const listener = (): void => void check();
-      const timer = setTimeout(() => {
-        listeners.delete(listener);
-        reject(
-          new Error(
-            `no matching connection.update; got ${JSON.stringify(updates.map(summarize))}`,
-          ),
-        );
-      }, WAIT_TIMEOUT_MS);
-      listeners.add(listener);
-      check();
-    });
-
-  return { sock, updates, credsUpdates, update, credsSaved: () => saving };
-};
-
-const summarize = (update: ConnectionUpdate): Record<string, unknown> => ({
-  connection: update.connection,
-  qr: update.qr === undefined ? undefined : 'qr',
-  isNewLogin: update.isNewLogin,
-  code: statusCodeOf(update),
-});
 
 const nextQr = async (client: Client): Promise<string> => {
   const { qr } = await client.update((u) => typeof u.qr === 'string');
@@ -213,9 +112,7 @@ describe('WaSimulator driving an unmodified Baileys socket', () => {
 
   afterAll(async () => {
     distrust();
-    await Promise.all(
-      authDirs.map((dir) => rm(dir, { recursive: true, force: true })),
-    );
+    await removeAuthDirs();
   });
 
   beforeEach(async () => {
@@ -224,7 +121,7 @@ describe('WaSimulator driving an unmodified Baileys socket', () => {
 
   afterEach(async () => {
     await sim.waitForQuiet();
-    for (const sock of openSockets.splice(0)) await sock.end(undefined);
+    await endAllSockets();
     await sim.close();
   });
 
@@ -254,10 +151,8 @@ describe('WaSimulator driving an unmodified Baileys socket', () => {
       expect(registering.updates).toContainEqual(
         expect.objectContaining({ isNewLogin: true }),
       );
-      expect(registering.credsUpdates).toContainEqual(
-        expect.objectContaining({
-          me: expect.objectContaining({ id: device.jid, lid: device.lid }),
-        }),
+      expect(registering.credsUpdates.map((u) => u.me)).toContainEqual(
+        expect.objectContaining({ id: device.jid, lid: device.lid }),
       );
       await sim.waitFor((e) => e.type === 'closed' && e.conn === refsSent.conn);
       expect(lifecycleOf(sim, refsSent.conn)).toEqual([
@@ -421,7 +316,9 @@ describe('WaSimulator driving an unmodified Baileys socket', () => {
   it(
     'closes with 408 once every QR ref has expired and nobody scanned',
     async () => {
-      const client = await connect(sim, await newAuthDir(), 100);
+      const client = await connect(sim, await newAuthDir(), {
+        qrTimeout: 100,
+      });
 
       expect(await closeReason(client)).toEqual({
         code: 408,
@@ -435,4 +332,341 @@ describe('WaSimulator driving an unmodified Baileys socket', () => {
     },
     STORY_TIMEOUT_MS,
   );
+  // ---------------------------------------------------------------------------
+  // Messaging
+  // ---------------------------------------------------------------------------
+
+  describe('messaging', () => {
+    const sentId = (message: { key: { id?: string | null } } | undefined) =>
+      message?.key.id ?? '';
+
+    /** The acks and receipts the edge sent for one message id, in order. */
+    const acksFor = (id: string): string[] =>
+      sim
+        .events()
+        .filter(
+          (e): e is SimEventOf<'ack'> => e.type === 'ack' && e.ids.includes(id),
+        )
+        .map((e) => e.kind);
+
+    it(
+      'a text reaches the contact decrypted; SERVER_ACK comes before DELIVERY_ACK, and markRead gives READ',
+      async () => {
+        const alice = sim.addContact('33611111111');
+        const { client, device } = await loggedInClient(sim, '33600000010');
+        sim.withholdAcks(device.user, ['delivery-receipt']);
+
+        const id = sentId(
+          await client.sock.sendMessage(alice.jid, { text: 'Bonjour Alice' }),
+        );
+        await client.reachedStatus(id, MessageStatus.SERVER_ACK);
+        await sim.waitFor(
+          (e) => e.type === 'ack-withheld' && e.kind === 'delivery-receipt',
+        );
+        expect(client.statusOf(id)).toBe(MessageStatus.SERVER_ACK);
+        expect(sim.received(alice.phone)).toEqual([
+          expect.objectContaining({
+            id,
+            text: 'Bonjour Alice',
+            from: device.user,
+            fromDevice: device.jid,
+            encryption: 'pkmsg',
+            duplicate: false,
+          }),
+        ]);
+
+        await sim.releaseAcks(device.user);
+        await client.reachedStatus(id, MessageStatus.DELIVERY_ACK);
+        await sim.markRead(alice.phone, [id]);
+        await client.reachedStatus(id, MessageStatus.READ);
+        expect(acksFor(id)).toEqual([
+          'server-ack',
+          'sender-receipt',
+          'delivery-receipt',
+          'read-receipt',
+        ]);
+        expect(sim.events()).toContainEqual(
+          expect.objectContaining({
+            type: 'message-sent',
+            user: device.user,
+            to: alice.phone,
+            id,
+            devices: 2, // the contact's phone and the sender's own phone
+            onWhatsApp: true,
+          }),
+        );
+        // What could be logged never carries the text.
+        expect(JSON.stringify(sim.events())).not.toContain('Bonjour');
+      },
+      STORY_TIMEOUT_MS,
+    );
+
+    it(
+      'later messages decrypt too: pkmsg until the contact answers, msg after',
+      async () => {
+        const bob = sim.addContact('33622222222');
+        const { client, device } = await loggedInClient(sim, '33600000011');
+
+        const first = sentId(
+          await client.sock.sendMessage(bob.jid, { text: 'one' }),
+        );
+        const second = sentId(
+          await client.sock.sendMessage(bob.jid, { text: 'two' }),
+        );
+        await client.reachedStatus(second, MessageStatus.DELIVERY_ACK);
+        await sim.sendFromContact(bob.phone, device.user, 'got them');
+        await client.incomingMessage(
+          ({ message }) => textOf(message) === 'got them',
+        );
+        const third = sentId(
+          await client.sock.sendMessage(bob.jid, { text: 'three' }),
+        );
+        await client.reachedStatus(third, MessageStatus.DELIVERY_ACK);
+
+        expect(
+          sim.received(bob.phone).map(({ id, text, encryption }) => ({
+            id,
+            text,
+            encryption,
+          })),
+        ).toEqual([
+          { id: first, text: 'one', encryption: 'pkmsg' },
+          { id: second, text: 'two', encryption: 'pkmsg' },
+          { id: third, text: 'three', encryption: 'msg' },
+        ]);
+      },
+      STORY_TIMEOUT_MS,
+    );
+
+    it(
+      'a re-send with the same messageId reaches the contact again, as a duplicate with that id',
+      async () => {
+        const carol = sim.addContact('33633333333');
+        const { client } = await loggedInClient(sim, '33600000012');
+
+        const id = sentId(
+          await client.sock.sendMessage(carol.jid, { text: 'relance' }),
+        );
+        await client.reachedStatus(id, MessageStatus.DELIVERY_ACK);
+        await client.sock.sendMessage(
+          carol.jid,
+          { text: 'relance' },
+          { messageId: id },
+        );
+        await sim.waitFor(
+          (e) => e.type === 'message-decrypted' && e.id === id && e.duplicate,
+        );
+
+        expect(
+          sim
+            .received(carol.phone)
+            .map(({ id: receivedId, text, duplicate }) => ({
+              receivedId,
+              text,
+              duplicate,
+            })),
+        ).toEqual([
+          { receivedId: id, text: 'relance', duplicate: false },
+          { receivedId: id, text: 'relance', duplicate: true },
+        ]);
+      },
+      STORY_TIMEOUT_MS,
+    );
+
+    it(
+      "a contact's message arrives as messages.upsert notify with its text and phone-number jid",
+      async () => {
+        const dave = sim.addContact('33644444444', { pushName: 'Dave' });
+        const { client, device } = await loggedInClient(sim, '33600000013');
+
+        const id = await sim.sendFromContact(
+          dave.phone,
+          device.user,
+          'Oui, ça marche',
+        );
+        const { message } = await client.incomingMessage(
+          ({ type, message: m }) => type === 'notify' && m.key.id === id,
+        );
+        expect(textOf(message)).toBe('Oui, ça marche');
+        expect(message.key).toMatchObject({
+          remoteJid: dave.jid,
+          remoteJidAlt: dave.lid,
+          fromMe: false,
+        });
+        expect(message.pushName).toBe('Dave');
+        const delivered = await sim.waitFor(
+          (e): e is SimEventOf<'client-receipt'> =>
+            e.type === 'client-receipt' && e.ids.includes(id),
+        );
+        expect(delivered.user).toBe(device.user);
+        // 'inactive' is Baileys' delivery receipt while it has not announced itself online.
+        expect(['delivery', 'inactive']).toContain(delivered.receiptType);
+        await client.sock.readMessages([message.key]);
+        expect(
+          await sim.waitFor(
+            (e) =>
+              e.type === 'client-receipt' &&
+              e.ids.includes(id) &&
+              e.receiptType === 'read',
+          ),
+        ).toMatchObject({ to: dave.jid });
+
+        // Baileys' first send to a contact fetches its devices and, with them, a fresh pre-key bundle, so
+        // the answer starts a new session (pkmsg) even though the contact opened one: it still decrypts.
+        const reply = sentId(
+          await client.sock.sendMessage(dave.jid, { text: 'Parfait' }),
+        );
+        await client.reachedStatus(reply, MessageStatus.DELIVERY_ACK);
+        expect(sim.received(dave.phone)).toEqual([
+          expect.objectContaining({ id: reply, text: 'Parfait' }),
+        ]);
+      },
+      STORY_TIMEOUT_MS,
+    );
+
+    it(
+      'a contact with LID addressing writes from its LID, with its phone-number jid alongside',
+      async () => {
+        const erin = sim.addContact('33655555555', { addressing: 'lid' });
+        const { client, device } = await loggedInClient(sim, '33600000014');
+
+        const id = await sim.sendFromContact(
+          erin.phone,
+          device.user,
+          'via lid',
+        );
+        const { message } = await client.incomingMessage(
+          ({ message: m }) => m.key.id === id,
+        );
+        expect(message.key).toMatchObject({
+          remoteJid: erin.lid,
+          remoteJidAlt: erin.jid,
+        });
+        expect(textOf(message)).toBe('via lid');
+      },
+      STORY_TIMEOUT_MS,
+    );
+
+    it(
+      "a linked user writes to another: the recipient's linked device and its phone each decrypt their own copy",
+      async () => {
+        const anna = await loggedInClient(sim, '33600000018');
+        const ben = await loggedInClient(sim, '33600000019');
+        const benJid = `${ben.device.user}@s.whatsapp.net`;
+
+        const id = sentId(
+          await anna.client.sock.sendMessage(benJid, { text: 'salut Ben' }),
+        );
+        const { message } = await ben.client.incomingMessage(
+          ({ message: m }) => m.key.id === id,
+        );
+        expect(textOf(message)).toBe('salut Ben');
+        expect(message.key.remoteJid).toBe(
+          `${anna.device.user}@s.whatsapp.net`,
+        );
+        expect(sim.received(ben.device.user)).toEqual([
+          expect.objectContaining({
+            id,
+            text: 'salut Ben',
+            from: anna.device.user,
+          }),
+        ]);
+        await anna.client.reachedStatus(id, MessageStatus.DELIVERY_ACK);
+      },
+      STORY_TIMEOUT_MS,
+    );
+
+    it(
+      'onWhatsApp reports added contacts and leaves other numbers out; a message to such a number gets no delivery',
+      async () => {
+        const frank = sim.addContact('33666666666');
+        const { client, device } = await loggedInClient(sim, '33600000015');
+
+        expect(await client.sock.onWhatsApp(frank.jid)).toEqual([
+          { jid: frank.jid, exists: true },
+        ]);
+        expect(
+          await client.sock.onWhatsApp('33699999999@s.whatsapp.net'),
+        ).toEqual([]);
+
+        const id = sentId(
+          await client.sock.sendMessage('33699999999@s.whatsapp.net', {
+            text: 'anyone?',
+          }),
+        );
+        await client.reachedStatus(id, MessageStatus.SERVER_ACK);
+        expect(
+          await sim.waitFor((e) => e.type === 'message-sent' && e.id === id),
+        ).toMatchObject({
+          user: device.user,
+          to: '33699999999',
+          onWhatsApp: false,
+        });
+        await sim.waitForQuiet();
+        expect(acksFor(id)).toEqual(['server-ack', 'sender-receipt']);
+        expect(sim.received('33699999999')).toEqual([]);
+      },
+      STORY_TIMEOUT_MS,
+    );
+
+    it(
+      'withheld acks leave the message PENDING until they are released',
+      async () => {
+        const gina = sim.addContact('33677777777');
+        const { client, device } = await loggedInClient(sim, '33600000016');
+        sim.withholdAcks(device.user);
+
+        const id = sentId(
+          await client.sock.sendMessage(gina.jid, { text: 'waiting' }),
+        );
+        await sim.waitFor(
+          (e) => e.type === 'ack-withheld' && e.kind === 'delivery-receipt',
+        );
+        await sim.waitForQuiet();
+        expect(client.statusOf(id) ?? MessageStatus.PENDING).toBe(
+          MessageStatus.PENDING,
+        );
+        expect(acksFor(id)).toEqual([]);
+
+        await sim.releaseAcks(device.user);
+        await client.reachedStatus(id, MessageStatus.DELIVERY_ACK);
+        expect(acksFor(id)).toEqual([
+          'server-ack',
+          'sender-receipt',
+          'delivery-receipt',
+        ]);
+      },
+      STORY_TIMEOUT_MS,
+    );
+
+    it(
+      'a message for an offline device waits on the server and arrives at its next login, marked offline',
+      async () => {
+        const hugo = sim.addContact('33688888888');
+        const { client, authDir, device } = await loggedInClient(
+          sim,
+          '33600000017',
+        );
+        await client.sock.end(undefined);
+        await sim.waitFor((e) => e.type === 'closed' && e.user === device.user);
+
+        const id = await sim.sendFromContact(hugo.phone, device.user, 'later');
+        expect(
+          await sim.waitFor((e) => e.type === 'contact-message' && e.id === id),
+        ).toMatchObject({ queued: true, conn: 0 });
+
+        // Without history sync, Baileys does not hold the offline batch back for its 20 s history wait.
+        const again = await connect(sim, authDir, { historySync: false });
+        const { type, message } = await again.incomingMessage(
+          ({ message: m }) => m.key.id === id,
+        );
+        expect({ type, text: textOf(message) }).toEqual({
+          type: 'append',
+          text: 'later',
+        });
+        await opened(sim, again);
+      },
+      STORY_TIMEOUT_MS,
+    );
+  });
 });
