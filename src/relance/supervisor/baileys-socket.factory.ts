@@ -59,9 +59,6 @@ export class BaileysSocketFactory extends WhatsAppSocketFactory {
       logger: new BaileysLoggerBridge(this.logger, userId),
       markOnlineOnConnect: false,
       syncFullHistory: false,
-      // Follow-ups need no chat history; without this Baileys holds message
-      // events up to 20 s after a fresh link, waiting for a history sync.
-      shouldSyncHistoryMessage: () => false,
       ...(this.config.wsUrl ? { waWebSocketUrl: this.config.wsUrl } : {}),
     });
     sock.ev.on('creds.update', () => {
