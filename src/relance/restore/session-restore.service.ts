@@ -8,6 +8,7 @@ import type { ConfigType } from '@nestjs/config';
 import { bulkhead } from 'cockatiel';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { whatsappConfig } from '../../config/whatsapp.config';
+import { logLine } from '../../logging/log-line';
 import { RelanceConfigRepository } from '../relance-config.repository';
 import { SessionCredentialStore } from '../credentials/session-credential-store';
 import { SessionEvent, SessionEvents } from '../events/session-events';
@@ -92,7 +93,12 @@ export class SessionRestoreService implements OnApplicationBootstrap {
       return await this.connectInBackground(userId);
     } catch (error) {
       this.logger.warn(
-        `Could not restore user ${userId}: ${(error as Error).message}`,
+        logLine(
+          `Could not restore user ${userId}: ${(error as Error).message}`,
+          {
+            userId,
+          },
+        ),
       );
       return 'failed';
     }

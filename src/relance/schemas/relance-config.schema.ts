@@ -43,7 +43,6 @@ export class RelanceConfig {
   updatedAt?: Date;
 }
 
-
 export const RelanceConfigSchema = SchemaFactory.createForClass(RelanceConfig);
 // Monitoring queries: users at risk and recent failures.
 RelanceConfigSchema.index({ connectionFailureCount: 1 });

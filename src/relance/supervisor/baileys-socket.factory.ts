@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import makeWASocket, { ConnectionState } from '@whiskeysockets/baileys';
 import { whatsappConfig } from '../../config/whatsapp.config';
+import { logLine } from '../../logging/log-line';
 import { BaileysLoggerBridge } from './baileys-logger';
 import { routeMessageEvents } from './baileys-message-events';
 import { SessionCredentialStore } from '../credentials/session-credential-store';
@@ -64,7 +65,10 @@ export class BaileysSocketFactory extends WhatsAppSocketFactory {
     sock.ev.on('creds.update', () => {
       saveCreds().catch((error: unknown) =>
         this.logger.error(
-          `Could not save credentials for user ${userId}: ${(error as Error).message}`,
+          logLine(
+            `Could not save credentials for user ${userId}: ${(error as Error).message}`,
+            { userId },
+          ),
         ),
       );
     });
@@ -73,7 +77,10 @@ export class BaileysSocketFactory extends WhatsAppSocketFactory {
     );
     routeMessageEvents(sock, handlers, (error) =>
       this.logger.warn(
-        `Could not read an incoming message's sender for user ${userId}: ${(error as Error).message}`,
+        logLine(
+          `Could not read an incoming message's sender for user ${userId}: ${(error as Error).message}`,
+          { userId },
+        ),
       ),
     );
     return {
@@ -82,7 +89,10 @@ export class BaileysSocketFactory extends WhatsAppSocketFactory {
           .end(undefined)
           .catch((error: unknown) =>
             this.logger.warn(
-              `Ending the socket of user ${userId} failed: ${(error as Error).message}`,
+              logLine(
+                `Ending the socket of user ${userId} failed: ${(error as Error).message}`,
+                { userId },
+              ),
             ),
           );
       },

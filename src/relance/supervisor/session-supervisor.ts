@@ -261,7 +261,11 @@ export class SessionSupervisor implements SessionSender {
         serialized('a closed connection', () => this.onClose(session, close)),
       // Facts about messages stay true whichever socket reported them: no lock, no staleness check.
       onReceipt: (whatsappMessageId, status) =>
-        this.events.emit(userId, { type: 'receipt', whatsappMessageId, status }),
+        this.events.emit(userId, {
+          type: 'receipt',
+          whatsappMessageId,
+          status,
+        }),
       onMessage: (from) =>
         this.events.emit(userId, { type: 'messageReceived', from }),
     };
