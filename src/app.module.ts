@@ -10,6 +10,7 @@ import { loggingConfig } from './config/logging.config';
 import { metricsConfig } from './config/metrics.config';
 import { rateLimitConfig } from './config/rate-limit.config';
 import { sseConfig } from './config/sse.config';
+import { webhooksConfig } from './config/webhooks.config';
 import { whatsappConfig } from './config/whatsapp.config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
@@ -17,6 +18,7 @@ import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RelanceModule } from './relance/relance.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({
   imports: [
@@ -33,6 +35,7 @@ import { RelanceModule } from './relance/relance.module';
         loggingConfig,
         metricsConfig,
         sseConfig,
+        webhooksConfig,
       ],
     }),
     LoggingModule,
@@ -41,6 +44,7 @@ import { RelanceModule } from './relance/relance.module';
     RateLimitModule,
     HealthModule,
     RelanceModule,
+    WebhooksModule,
     MetricsModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],

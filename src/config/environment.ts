@@ -6,6 +6,7 @@ import { LoggingEnv } from './logging.config';
 import { MetricsEnv } from './metrics.config';
 import { RateLimitEnv } from './rate-limit.config';
 import { SseEnv } from './sse.config';
+import { WebhooksEnv } from './webhooks.config';
 import { loadWhatsAppConfig, WhatsAppEnv } from './whatsapp.config';
 
 const ENV_CLASSES: Array<new () => object> = [
@@ -17,6 +18,7 @@ const ENV_CLASSES: Array<new () => object> = [
   LoggingEnv,
   MetricsEnv,
   SseEnv,
+  WebhooksEnv,
 ];
 
 /**
