@@ -633,6 +633,59 @@ describe('webhooks (e2e, real receiver verifying every signature)', () => {
     ).toBe(4);
   });
 
+  it('fails, at boot, pending deliveries to a URL removed from WEBHOOK_URLS; they cannot be redelivered', async () => {
+    receiver.answer = () => 500;
+    const slowRetries = {
+      WEBHOOK_BACKOFF_BASE_MS: '60000',
+      WEBHOOK_BACKOFF_MAX_MS: '60000',
+    };
+    testApp = await createTestApp({
+      sockets: new FakeSocketFactory(),
+      env: webhookEnv(receiver, slowRetries),
+    });
+    const { mongoUri } = testApp;
+    emit('user_moved', { type: 'reset', reason: 'force' });
+    await waitUntil(() => receiver.received.length === 1, {
+      what: 'the first attempt',
+    });
+    await testApp.close();
+
+    // The receiver moved: only the new URL is configured now.
+    const movedUrl = receiver.url.replace(
+      '/hooks/relance',
+      '/hooks/relance-v2',
+    );
+    testApp = await createTestApp({
+      mongoUri,
+      sockets: new FakeSocketFactory(),
+      env: { ...webhookEnv(receiver, slowRetries), WEBHOOK_URLS: movedUrl },
+    });
+    const admin = bearer(await tokenFor('ops_1', { roles: ['admin'] }));
+    const failed = (
+      await http()
+        .get('/api/relance/admin/webhooks/failed')
+        .set(admin)
+        .expect(200)
+    ).body as {
+      total: number;
+      items: Array<{ id: string; lastStatusLine: string; state: string }>;
+    };
+    expect(failed.total).toBe(1);
+    expect(failed.items[0]).toMatchObject({
+      state: 'failed',
+      lastStatusLine: 'URL no longer configured',
+    });
+    const refused = await http()
+      .post(`/api/relance/admin/webhooks/${failed.items[0].id}/redeliver`)
+      .set(admin)
+      .expect(409);
+    expect(refused.body).toMatchObject({
+      statusCode: 409,
+      message: expect.stringContaining('no longer in WEBHOOK_URLS') as string,
+    });
+    expect(receiver.received).toHaveLength(1);
+  });
+
   it('stores and sends nothing when no URL is configured', async () => {
     testApp = await createTestApp({ sockets: new FakeSocketFactory() });
     emit('user_off', { type: 'reset', reason: 'force' });

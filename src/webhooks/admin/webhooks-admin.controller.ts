@@ -4,6 +4,7 @@ import {
   Get,
   HttpCode,
   HttpStatus,
+  Inject,
   NotFoundException,
   Param,
   Post,
@@ -22,10 +23,12 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import type { ConfigType } from '@nestjs/config';
 import { ADMIN_ROLE } from '../../auth/authenticated-user';
 import { Roles } from '../../auth/roles.decorator';
 import { DATABASE_UNAVAILABLE_MESSAGE } from '../../common/all-exceptions.filter';
 import { ErrorResponseDto } from '../../common/error-response.dto';
+import { webhooksConfig } from '../../config/webhooks.config';
 import { WebhookDeliveryWorker } from '../delivery/webhook-delivery.worker';
 import { WebhookOutboxRepository } from '../outbox/webhook-outbox.repository';
 import {
@@ -44,6 +47,8 @@ import { toWebhookDeliveryDto } from './webhook-delivery.mapper';
 const UNKNOWN_DELIVERY = 'No webhook delivery has this id';
 const notFailed = (state: string) =>
   `Only failed deliveries can be redelivered; this one is ${state}`;
+const URL_REMOVED =
+  'This delivery is for a URL no longer in WEBHOOK_URLS; only configured URLs are called';
 
 @ApiTags('webhooks admin')
 @ApiBearerAuth()
@@ -72,6 +77,8 @@ export class WebhooksAdminController {
     private readonly failed: FailedDeliveriesReader,
     private readonly outbox: WebhookOutboxRepository,
     private readonly worker: WebhookDeliveryWorker,
+    @Inject(webhooksConfig.KEY)
+    private readonly config: Pick<ConfigType<typeof webhooksConfig>, 'urls'>,
   ) {}
 
   @Get('failed')
@@ -124,18 +131,25 @@ export class WebhooksAdminController {
     example: errorExample(404, UNKNOWN_DELIVERY),
   })
   @ApiConflictResponse({
-    description: 'The delivery is not failed (still pending, or delivered)',
+    description:
+      'The delivery is not failed (still pending, or delivered), or its URL is no longer configured',
     type: ErrorResponseDto,
     example: errorExample(409, notFailed('delivered')),
   })
   async redeliver(
     @Param() params: DeliveryIdParamDto,
   ): Promise<WebhookDeliveryDto> {
-    const outcome = await this.outbox.redeliver(params.id, new Date());
+    const outcome = await this.outbox.redeliver(
+      params.id,
+      this.config.urls,
+      new Date(),
+    );
     if (outcome.status === 'not_found')
       throw new NotFoundException(UNKNOWN_DELIVERY);
     if (outcome.status === 'not_failed')
       throw new ConflictException(notFailed(outcome.state));
+    if (outcome.status === 'url_not_configured')
+      throw new ConflictException(URL_REMOVED);
     this.worker.wake();
     return toWebhookDeliveryDto(outcome.delivery);
   }

@@ -50,8 +50,9 @@ export class WebhookDeliveryWorker
     >,
   ) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     if (!this.config.enabled) return;
+    await this.failUnconfigured();
     this.running = true;
     this.wake();
   }
@@ -72,6 +73,23 @@ export class WebhookDeliveryWorker
 
   get inFlightCount(): number {
     return this.inFlight.size;
+  }
+
+  private async failUnconfigured(): Promise<void> {
+    try {
+      const failed = await this.outbox.failUnconfigured(
+        this.config.urls,
+        new Date(),
+      );
+      if (failed > 0)
+        this.logger.warn(
+          `${failed} pending webhook deliveries were for URLs no longer in WEBHOOK_URLS; marked failed`,
+        );
+    } catch (error) {
+      this.logger.warn(
+        `Could not fail the deliveries to removed URLs: ${(error as Error).message}`,
+      );
+    }
   }
 
   private async pump(): Promise<void> {

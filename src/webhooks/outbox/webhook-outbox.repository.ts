@@ -43,7 +43,11 @@ export interface AttemptRecord {
 export type RedeliverOutcome =
   | { status: 'pending'; delivery: StoredDelivery }
   | { status: 'not_found' }
-  | { status: 'not_failed'; state: DeliveryState };
+  | { status: 'not_failed'; state: DeliveryState }
+  | { status: 'url_not_configured' };
+
+/** The status line of deliveries whose URL was removed from WEBHOOK_URLS. */
+export const URL_NOT_CONFIGURED = 'URL no longer configured';
 
 type DeliveryFields = WebhookDelivery & { _id: Types.ObjectId };
 
@@ -229,12 +233,38 @@ export class WebhookOutboxRepository {
       .exec();
   }
 
-  /** Puts a failed delivery back in the queue with a fresh attempt budget (same webhook-id and body). */
-  async redeliver(id: string, now: Date): Promise<RedeliverOutcome> {
+  /**
+   * Pending deliveries to URLs no longer configured can never be sent (only
+   * configured URLs are called): they are failed, and kept, at once.
+   */
+  async failUnconfigured(urls: readonly string[], now: Date): Promise<number> {
+    const result = await this.writes.run(() =>
+      this.model
+        .updateMany(
+          { state: 'pending', url: { $nin: urls } },
+          {
+            $set: {
+              state: 'failed',
+              failedAt: now,
+              lastStatusLine: URL_NOT_CONFIGURED,
+            },
+          },
+        )
+        .exec(),
+    );
+    return result.modifiedCount;
+  }
+
+  /** Puts a failed delivery to a configured URL back in the queue with a fresh attempt budget (same webhook-id and body). */
+  async redeliver(
+    id: string,
+    urls: readonly string[],
+    now: Date,
+  ): Promise<RedeliverOutcome> {
     const doc = await this.writes.run(() =>
       this.model
         .findOneAndUpdate(
-          { _id: id, state: 'failed' },
+          { _id: id, state: 'failed', url: { $in: urls } },
           {
             $set: { state: 'pending', attempts: 0, nextAttemptAt: now },
             $unset: { failedAt: 1 },
@@ -248,9 +278,10 @@ export class WebhookOutboxRepository {
       .findById(id)
       .lean<DeliveryFields>()
       .exec();
-    return existing
-      ? { status: 'not_failed', state: existing.state }
-      : { status: 'not_found' };
+    if (!existing) return { status: 'not_found' };
+    if (existing.state !== 'failed')
+      return { status: 'not_failed', state: existing.state };
+    return { status: 'url_not_configured' };
   }
 
   private attemptFields(attempt: AttemptRecord) {
