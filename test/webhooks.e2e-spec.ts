@@ -661,16 +661,21 @@ describe('webhooks (e2e, real receiver verifying every signature)', () => {
       env: { ...webhookEnv(receiver, slowRetries), WEBHOOK_URLS: movedUrl },
     });
     const admin = bearer(await tokenFor('ops_1', { roles: ['admin'] }));
-    const failed = (
-      await http()
-        .get('/api/relance/admin/webhooks/failed')
-        .set(admin)
-        .expect(200)
-    ).body as {
+    type FailedPage = {
       total: number;
       items: Array<{ id: string; lastStatusLine: string; state: string }>;
     };
-    expect(failed.total).toBe(1);
+    const listFailed = async () =>
+      (
+        await http()
+          .get('/api/relance/admin/webhooks/failed')
+          .set(admin)
+          .expect(200)
+      ).body as FailedPage;
+    await waitUntil(async () => (await listFailed()).total === 1, {
+      what: 'the delivery to the removed URL to fail',
+    });
+    const failed = await listFailed();
     expect(failed.items[0]).toMatchObject({
       state: 'failed',
       lastStatusLine: 'URL no longer configured',

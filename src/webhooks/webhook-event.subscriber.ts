@@ -12,6 +12,7 @@ import type { WhatsAppStatus } from '../relance/whatsapp-status';
 import { WebhookDeliveryWorker } from './delivery/webhook-delivery.worker';
 import { WebhookOutboxRepository } from './outbox/webhook-outbox.repository';
 import { toWebhookEvent } from './webhook-event.mapper';
+import { SHUTDOWN_WAIT_MS, withinBound } from './within-bound';
 
 /**
  * Turns session events into stored webhook events. It only listens: the
@@ -49,10 +50,10 @@ export class WebhookEventSubscriber
     );
   }
 
-  /** Runs before the database connection closes: queued writes still land. */
+  /** Runs before the database connection closes: queued writes still land (bounded, if it is down). */
   async beforeApplicationShutdown(): Promise<void> {
     this.unsubscribe?.();
-    await this.drained();
+    await withinBound(this.drained(), SHUTDOWN_WAIT_MS);
   }
 
   /** Resolves once every event received so far is stored (or given up on). */

@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { webhooksConfig } from '../../config/webhooks.config';
+import { SHUTDOWN_WAIT_MS, withinBound } from '../within-bound';
 import {
   StoredDelivery,
   WebhookOutboxRepository,
@@ -50,19 +51,22 @@ export class WebhookDeliveryWorker
     >,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  /** Starts in the background: the boot never waits for the outbox. */
+  onApplicationBootstrap(): void {
     if (!this.config.enabled) return;
-    await this.failUnconfigured();
     this.running = true;
-    this.wake();
+    void this.failUnconfigured().then(() => this.wake());
   }
 
-  /** Stops claiming, abandons attempts in flight (their deliveries stay pending) and waits for them. */
+  /** Stops claiming, abandons attempts in flight (their deliveries stay pending) and waits for them, bounded. */
   async beforeApplicationShutdown(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
     this.shutdown.abort();
-    await Promise.allSettled(this.inFlight.values());
+    await withinBound(
+      Promise.allSettled(this.inFlight.values()),
+      SHUTDOWN_WAIT_MS,
+    );
   }
 
   /** Looks for due deliveries now (a new event was stored, an attempt ended). */
