@@ -11,6 +11,7 @@ import { messagingConfig } from './config/messaging.config';
 import { metricsConfig } from './config/metrics.config';
 import { rateLimitConfig } from './config/rate-limit.config';
 import { sseConfig } from './config/sse.config';
+import { webhooksConfig } from './config/webhooks.config';
 import { whatsappConfig } from './config/whatsapp.config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
@@ -19,6 +20,7 @@ import { MessagingModule } from './messaging/messaging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RelanceModule } from './relance/relance.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({
   imports: [
@@ -36,6 +38,7 @@ import { RelanceModule } from './relance/relance.module';
         metricsConfig,
         sseConfig,
         messagingConfig,
+        webhooksConfig,
       ],
     }),
     LoggingModule,
@@ -45,6 +48,7 @@ import { RelanceModule } from './relance/relance.module';
     HealthModule,
     RelanceModule,
     MessagingModule,
+    WebhooksModule,
     MetricsModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],

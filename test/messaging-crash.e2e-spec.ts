@@ -66,7 +66,7 @@ describe('the outbox across a SIGKILL (e2e)', () => {
       path: string,
       init: RequestInit = {},
     ) => {
-      const response = await fetch(`${app.baseUrl}${path}`, {
+      const response = await fetch(`${app.url}${path}`, {
         ...init,
         headers: {
           authorization,

@@ -21,3 +21,15 @@ export function ToIntegerList(): PropertyDecorator {
       : value;
   });
 }
+
+/** Reads a comma-separated list of strings, e.g. `10.0.0.5, ::1`; blank entries are dropped. */
+export function ToStringList(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((part) => part.trim())
+          .filter((part) => part !== '')
+      : value,
+  );
+}

@@ -7,6 +7,7 @@ import { MessagingEnv } from './messaging.config';
 import { MetricsEnv } from './metrics.config';
 import { RateLimitEnv } from './rate-limit.config';
 import { SseEnv } from './sse.config';
+import { WebhooksEnv } from './webhooks.config';
 import { loadWhatsAppConfig, WhatsAppEnv } from './whatsapp.config';
 
 const ENV_CLASSES: Array<new () => object> = [
@@ -19,6 +20,7 @@ const ENV_CLASSES: Array<new () => object> = [
   MetricsEnv,
   SseEnv,
   MessagingEnv,
+  WebhooksEnv,
 ];
 
 /**

@@ -1,19 +1,7 @@
 import { registerAs } from '@nestjs/config';
-import { Transform } from 'class-transformer';
 import { IsArray, IsIP, IsOptional, Matches, MinLength } from 'class-validator';
+import { ToStringList } from './env-transforms';
 import { validated } from './env-validation';
-
-/** Reads a comma-separated list of strings, e.g. `10.0.0.5, ::1`. */
-function ToStringList(): PropertyDecorator {
-  return Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string'
-      ? value
-          .split(',')
-          .map((part) => part.trim())
-          .filter((part) => part !== '')
-      : value,
-  );
-}
 
 export class MetricsEnv {
   @IsOptional()

@@ -1,38 +1,42 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { freePort } from './restartable-database';
+import { TEST_JWT_SECRET } from './tokens';
 import { waitUntil } from './wait';
 
-/** A free loopback port, for an app process's PORT. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
+const REPO_ROOT = join(__dirname, '..', '..');
+const KEEP_OUTPUT = 20_000;
 
-/** The real main.ts in its own process, so a test can SIGKILL it. */
+/** The real service (src/main.ts) in its own process, so a test can SIGKILL it. */
 export interface AppProcess {
-  readonly baseUrl: string;
-  readonly child: ChildProcess;
-  /** Everything it printed, for diagnosing a failed story. */
+  url: string;
+  /** The last lines it wrote, for a failing test's message. */
   output(): string;
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
+async function isLive(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/api/health/live`);
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Boots `src/main.ts` (ts-node, transpile only) with `env` on a free port and
+ * waits until it answers. `preloads` are modules loaded first with `node -r`
+ * (e.g. test/support/wa-simulator-trust.preload.ts).
+ */
 export async function startAppProcess(
   env: Record<string, string>,
   preloads: string[] = [],
 ): Promise<AppProcess> {
   const port = await freePort();
-  const child = spawn(
+  const url = `http://127.0.0.1:${port}`;
+  let output = '';
+  const child: ChildProcess = spawn(
     process.execPath,
     [
       '-r',
@@ -41,45 +45,48 @@ export async function startAppProcess(
       'src/main.ts',
     ],
     {
+      cwd: REPO_ROOT,
       env: {
         ...process.env,
-        TS_NODE_TRANSPILE_ONLY: '1',
-        NODE_ENV: 'development',
+        NODE_ENV: 'test',
         LOG_LEVEL: 'warn',
-        ...env,
+        TS_NODE_TRANSPILE_ONLY: '1',
+        JWT_SECRET: TEST_JWT_SECRET,
         PORT: String(port),
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-KEEP_OUTPUT);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   const exited = new Promise<void>((resolve) =>
     child.once('exit', () => resolve()),
   );
-  const baseUrl = `http://127.0.0.1:${port}`;
-  await waitUntil(
-    async () => {
-      if (child.exitCode !== null)
-        throw new Error(`the app process exited early:\n${output}`);
-      try {
-        return (await fetch(`${baseUrl}/api/health/live`)).ok;
-      } catch {
-        // Not listening yet: the next poll asks again.
-        return false;
-      }
-    },
-    { timeoutMs: 60_000, intervalMs: 200, what: 'the app process to listen' },
-  );
-  return {
-    baseUrl,
-    child,
-    output: () => output,
-    kill: async (signal) => {
-      if (child.exitCode === null && child.signalCode === null)
-        child.kill(signal);
-      await exited;
-    },
+
+  const kill = async (signal: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null)
+      child.kill(signal);
+    await exited;
   };
+  try {
+    await waitUntil(
+      async () => {
+        if (child.exitCode !== null)
+          throw new Error(`The app exited with ${child.exitCode}`);
+        return isLive(url);
+      },
+      { timeoutMs: 90_000, intervalMs: 200, what: 'the app process to serve' },
+    );
+  } catch (error) {
+    await kill('SIGKILL');
+    throw new Error(
+      `${(error as Error).message}\n--- app output ---\n${output}`,
+      { cause: error },
+    );
+  }
+  return { url, output: () => output, kill };
 }
