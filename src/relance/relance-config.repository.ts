@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
-import { DatabaseRetry } from './database-retry';
+import { DatabaseRetry } from '../common/database-retry';
 import { DisconnectDecision } from './retry/disconnect-decision';
 import {
   DisconnectReason,

@@ -6,7 +6,7 @@ import { SessionLifecycleService } from './commands/session-lifecycle.service';
 import { FileCredentialStore } from './credentials/file-credential-store';
 import { SessionCredentialStore } from './credentials/session-credential-store';
 import { SessionFiles } from './credentials/session-files';
-import { DatabaseRetry } from './database-retry';
+import { DatabaseRetry } from '../common/database-retry';
 import { RelanceEventsController } from './events/relance-events.controller';
 import { SessionEvents } from './events/session-events';
 import { SessionStream } from './events/session-stream';

@@ -10,7 +10,7 @@ import { WebhookDispatcher } from './delivery/webhook-dispatcher';
 import { WebhookSigner } from './delivery/webhook-signer';
 import { WebhookTransport } from './delivery/webhook-transport';
 import { webhookMetricProviders } from './metrics/webhook-metrics';
-import { OutboxWriteRetry } from './outbox/outbox-write-retry';
+import { DatabaseRetry } from '../common/database-retry';
 import {
   WebhookDelivery,
   WebhookDeliverySchema,
@@ -37,7 +37,7 @@ import { WebhookEventSubscriber } from './webhook-event.subscriber';
   ],
   controllers: [WebhooksAdminController],
   providers: [
-    OutboxWriteRetry,
+    DatabaseRetry,
     WebhookSequences,
     WebhookOutboxRepository,
     FailedDeliveriesReader,

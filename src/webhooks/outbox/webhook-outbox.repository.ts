@@ -8,7 +8,7 @@ import {
   WebhookEventType,
 } from '../webhook-event';
 import { isDuplicateKeyError } from './duplicate-key';
-import { OutboxWriteRetry } from './outbox-write-retry';
+import { DatabaseRetry } from '../../common/database-retry';
 import { DeliveryState, WebhookDelivery } from './webhook-delivery.schema';
 import { WebhookSequences } from './webhook-sequences';
 
@@ -83,7 +83,7 @@ export class WebhookOutboxRepository {
     @InjectModel(WebhookDelivery.name)
     private readonly model: Model<WebhookDelivery>,
     private readonly sequences: WebhookSequences,
-    private readonly writes: OutboxWriteRetry,
+    private readonly writes: DatabaseRetry,
   ) {}
 
   /** Numbers the event for its user and stores one pending delivery per URL; returns its sequence. */

@@ -5,12 +5,13 @@ import {
   retry,
   RetryPolicy as CockatielRetry,
 } from 'cockatiel';
-import { isRetryableDatabaseError } from '../common/database-unavailable';
+import { isRetryableDatabaseError } from './database-unavailable';
 
 /**
- * Connection events must not be lost while MongoDB is down or busy: their
- * writes are retried (bounded) with backoff. Other errors (a bad query) fail
- * at once.
+ * The one rule for writes that must not be lost while MongoDB is down or busy
+ * (session state, outbox events): retried (bounded) with backoff. Other
+ * errors (a bad query) fail at once. Reads do not use it, so the API answers
+ * 503 promptly.
  */
 @Injectable()
 export class DatabaseRetry implements OnModuleInit {
@@ -26,7 +27,7 @@ export class DatabaseRetry implements OnModuleInit {
   onModuleInit(): void {
     this.policy.onRetry(({ delay }) =>
       this.logger.warn(
-        `Database unavailable; retrying a session write in ${Math.round(delay)} ms`,
+        `Database unavailable; retrying a write in ${Math.round(delay)} ms`,
       ),
     );
   }
