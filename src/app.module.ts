@@ -3,8 +3,10 @@ import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
 import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { ConnectModule } from './connect/connect.module';
 import { appConfig } from './config/app.config';
 import { authConfig } from './config/auth.config';
+import { connectPageConfig } from './config/connect-page.config';
 import { databaseConfig } from './config/database.config';
 import { loggingConfig } from './config/logging.config';
 import { metricsConfig } from './config/metrics.config';
@@ -33,6 +35,7 @@ import { RelanceModule } from './relance/relance.module';
         loggingConfig,
         metricsConfig,
         sseConfig,
+        connectPageConfig,
       ],
     }),
     LoggingModule,
@@ -42,6 +45,7 @@ import { RelanceModule } from './relance/relance.module';
     HealthModule,
     RelanceModule,
     MetricsModule,
+    ConnectModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
 })
