@@ -3,8 +3,10 @@ import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
 import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { ConnectModule } from './connect/connect.module';
 import { appConfig } from './config/app.config';
 import { authConfig } from './config/auth.config';
+import { connectPageConfig } from './config/connect-page.config';
 import { databaseConfig } from './config/database.config';
 import { loggingConfig } from './config/logging.config';
 import { messagingConfig } from './config/messaging.config';
@@ -39,6 +41,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
         sseConfig,
         messagingConfig,
         webhooksConfig,
+        connectPageConfig,
       ],
     }),
     LoggingModule,
@@ -50,6 +53,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     MessagingModule,
     WebhooksModule,
     MetricsModule,
+    ConnectModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
 })

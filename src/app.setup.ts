@@ -85,8 +85,8 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
   });
   fastify.addHook('onRequest', refuseNonJsonBodies);
   await registerSecurityHeaders(app);
-  // Prometheus scrapes /metrics at the root, outside the API prefix.
-  app.setGlobalPrefix(API_PREFIX, { exclude: ['metrics'] });
+  // Prometheus scrapes /metrics at the root, outside the API prefix; people open /connect.
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['metrics', 'connect'] });
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

@@ -35,6 +35,8 @@ describe('security headers (e2e)', () => {
     ['an unknown route', '/api/nowhere', 404],
     ['Swagger UI', '/api/docs', 200],
     ['the OpenAPI document', '/api/docs-json', 200],
+    ['the connect page', '/connect', 200],
+    ['a connect page asset', '/connect/assets/connect.css', 200],
   ])('sets them on %s', async (_name, path, status) => {
     const response = await http().get(path).expect(status);
     const headers = response.headers;

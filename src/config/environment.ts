@@ -1,5 +1,6 @@
 import { AppEnv } from './app.config';
 import { AuthEnv } from './auth.config';
+import { ConnectPageEnv } from './connect-page.config';
 import { DatabaseEnv } from './database.config';
 import { findEnvProblems, InvalidEnvironmentError } from './env-validation';
 import { LoggingEnv } from './logging.config';
@@ -21,6 +22,7 @@ const ENV_CLASSES: Array<new () => object> = [
   SseEnv,
   MessagingEnv,
   WebhooksEnv,
+  ConnectPageEnv,
 ];
 
 /**
