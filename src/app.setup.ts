@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { refuseNonJsonBodies } from './common/json-only-bodies';
 import { validationException } from './common/validation-errors';
+import { bindRequestId } from './logging/request-context.hooks';
 
 export const API_PREFIX = 'api';
 export const DOCS_PATH = 'api/docs';
@@ -80,9 +81,7 @@ function setUpSwagger(app: NestFastifyApplication): void {
 /** Everything main.ts and the e2e tests share, so tests run the real HTTP surface. */
 export async function configureApp(app: NestFastifyApplication): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onSend', async (request, reply) => {
-    void reply.header('x-request-id', request.id);
-  });
+  bindRequestId(fastify);
   fastify.addHook('onRequest', refuseNonJsonBodies);
   await registerSecurityHeaders(app);
   // Prometheus scrapes /metrics at the root, outside the API prefix.

@@ -10,6 +10,7 @@ import {
   MongooseHealthIndicator,
 } from '@nestjs/terminus';
 import { Public } from '../auth/public.decorator';
+import { PolledRoute } from '../logging/access-log';
 import { RestoreHealthIndicator } from './restore.health';
 import { SessionsDirHealthIndicator } from './sessions-dir.health';
 
@@ -26,6 +27,7 @@ export class HealthController {
 
   @Get()
   @HealthCheck()
+  @PolledRoute()
   @ApiOkResponse({ description: 'Ready: same as /api/health/ready' })
   @ApiServiceUnavailableResponse({ description: 'A dependency is down' })
   check() {
@@ -34,6 +36,7 @@ export class HealthController {
 
   @Get('live')
   @HealthCheck()
+  @PolledRoute()
   @ApiOkResponse({ description: 'The process is running' })
   live() {
     return this.health.check([]);
@@ -41,6 +44,7 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
+  @PolledRoute()
   @ApiOkResponse({
     description:
       'MongoDB answers, the sessions folder is writable and the boot restore of stored sessions has finished',

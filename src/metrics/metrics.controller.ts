@@ -11,6 +11,7 @@ import {
 import { PrometheusController } from '@willsoto/nestjs-prometheus';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/public.decorator';
+import { PolledRoute } from '../logging/access-log';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { MetricsAccessGuard } from './metrics-access.guard';
 
@@ -21,6 +22,7 @@ import { MetricsAccessGuard } from './metrics-access.guard';
 @Controller()
 export class MetricsController extends PrometheusController {
   @Get()
+  @PolledRoute()
   @ApiOperation({
     summary: 'Prometheus metrics (text exposition format)',
     description:

@@ -7,6 +7,7 @@ import {
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConfigType } from '@nestjs/config';
 import { whatsappConfig } from '../../config/whatsapp.config';
+import { outsideRequest } from '../../logging/request-context';
 import { ReconnectScheduler } from '../reconnect/reconnect-scheduler';
 import { RelanceConfigRepository } from '../relance-config.repository';
 import { DisconnectDecision } from '../retry/disconnect-decision';
@@ -216,9 +217,10 @@ export class SessionLifecycleService {
     );
     this.events.publishStatus(userId, 'connecting');
     try {
-      session.socket = await this.factory.create(
-        userId,
-        this.handlersFor(session),
+      // Outside the request that may be starting it: the socket's events
+      // (closes, reconnects) happen later and belong to no request.
+      session.socket = await outsideRequest(() =>
+        this.factory.create(userId, this.handlersFor(session)),
       );
     } catch (error) {
       this.registry.forget(session);
