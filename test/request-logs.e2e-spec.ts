@@ -25,7 +25,8 @@ function captureRequestLines(): RequestLine[] {
   for (const level of ['info', 'debug'] as const) {
     jest
       .spyOn(PinoLogger.prototype, level)
-      .mockImplementation((fields: unknown, msg?: unknown) => {
+      .mockImplementation((...args: unknown[]) => {
+        const [fields, msg] = args;
         if (msg === REQUEST_COMPLETED)
           lines.push({ level, fields: fields as Record<string, unknown> });
       });
@@ -44,7 +45,8 @@ function captureAppLines(): AppLine[] {
   for (const level of ['log', 'warn'] as const) {
     jest
       .spyOn(Logger.prototype, level)
-      .mockImplementation((message: unknown) => {
+      .mockImplementation((...args: unknown[]) => {
+        const [message] = args;
         lines.push({ text: String(message), requestId: currentRequestId() });
       });
   }
