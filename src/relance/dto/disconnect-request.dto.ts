@@ -1,6 +1,9 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsOptional } from 'class-validator';
 
+export const FORCE_NOT_BOOLEAN_MESSAGE =
+  'force must be a boolean (true or false)';
+
 export class DisconnectRequestDto {
   @ApiPropertyOptional({
     description:
@@ -10,6 +13,6 @@ export class DisconnectRequestDto {
     type: Boolean,
   })
   @IsOptional()
-  @IsBoolean({ message: 'force must be a boolean (true or false)' })
+  @IsBoolean({ message: FORCE_NOT_BOOLEAN_MESSAGE })
   force?: boolean;
 }
