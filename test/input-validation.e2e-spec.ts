@@ -106,6 +106,13 @@ const BAD_INPUTS: BadInput[] = [
     status: 400,
   },
   {
+    name: 'force as null alone (found by fuzzing: it was taken as absent)',
+    contentType: 'application/json',
+    body: JSON.stringify({ force: null }),
+    status: 400,
+    mentions: 'force must be a boolean',
+  },
+  {
     name: 'a JSON array body',
     contentType: 'application/json',
     body: JSON.stringify([CANARY]),

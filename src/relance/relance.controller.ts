@@ -186,9 +186,16 @@ export class RelanceController {
     description:
       'Without `force` the connection closes and the session is kept (reconnect later with GET /qr, no scan needed). With `force: true` the device is logged out when possible and the session files are deleted. A body needs `Content-Type: application/json`.',
   })
+  @ApiExtraModels(DisconnectRequestDto)
   @ApiBody({
-    type: DisconnectRequestDto,
     required: false,
+    description:
+      'Optional. No body, `{}`, or a JSON `null` body all mean `{ "force": false }`',
+    // A JSON `null` body counts as no body (the ValidationPipe reads it as {}).
+    schema: {
+      nullable: true,
+      allOf: [{ $ref: getSchemaPath(DisconnectRequestDto) }],
+    },
     examples: {
       keep: { summary: 'Close, keep the session', value: { force: false } },
       reset: {
