@@ -201,7 +201,9 @@ describe('bad input on the HTTP surface (e2e)', () => {
       .expect(413);
     expectCleanEnvelope(response, 413);
     // The OpenAPI example shows this message.
-    expect(response.body.message).toBe(BODY_TOO_LARGE_MESSAGE);
+    expect((response.body as { message: string }).message).toBe(
+      BODY_TOO_LARGE_MESSAGE,
+    );
   });
 
   it('answers malformed JSON with the message the OpenAPI document describes', async () => {
@@ -211,7 +213,9 @@ describe('bad input on the HTTP surface (e2e)', () => {
       .set('Content-Type', 'application/json')
       .send('{"force": tru')
       .expect(400);
-    expect(response.body.message).toBe(INVALID_JSON_MESSAGE);
+    expect((response.body as { message: string }).message).toBe(
+      INVALID_JSON_MESSAGE,
+    );
   });
 
   it('refuses a body on GET /status that is over the limit, before auth or parsing', async () => {

@@ -54,8 +54,7 @@ export class MetricsAccessGuard implements CanActivate {
     const ip = normalizeIp(request.ip);
     const { token, allowedIps } = this.config;
     if (!token && allowedIps.length === 0) {
-      if (!isLoopback(ip))
-        throw new ForbiddenException(LOOPBACK_ONLY_MESSAGE);
+      if (!isLoopback(ip)) throw new ForbiddenException(LOOPBACK_ONLY_MESSAGE);
       return true;
     }
     if (allowedIps.length > 0 && !allowedIps.map(normalizeIp).includes(ip)) {
