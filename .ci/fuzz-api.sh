@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Fuzzes the running HTTP API from its own OpenAPI document with Schemathesis:
-# every operation, positive and negative data, failing on any 5xx, on a
-# response that does not match its documented schema, or on a status code the
-# document does not list. Builds the app, starts `node dist/main` on a free
+# every operation, positive and negative data, with every check Schemathesis
+# has (`--checks all`: 5xx, schema, status code, content type and header
+# conformance, accepted invalid data, rejected valid data, undeclared methods
+# without 405 + Allow, ignored auth...), then the stateful phase, which chains
+# calls along the OpenAPI links the controllers declare (src/common/openapi-links.ts).
+# Builds the app, starts `node dist/main` on a free
 # port against MONGODB_URI (its own database), with a temp sessions folder and
 # WhatsApp pointed at a closed local port, so no socket can reach the internet.
 #
@@ -115,20 +118,22 @@ done
 TOKEN=$(node scripts/mint-token.mjs fuzz_user 2h admin)
 
 log "schemathesis run (max $MAX_EXAMPLES examples per operation and phase)"
+# Exists before tail starts, whichever process the scheduler runs first.
+: >"$WORK/schemathesis.log"
 # In the background with `wait`, so a TERM/INT reaches the traps (and stops
 # the app) at once. From the temp folder: Schemathesis keeps a .schemathesis
 # cache in its working directory.
 (cd "$WORK" && exec "$VENV/bin/schemathesis" run "http://127.0.0.1:$PORT/api/docs-json" \
   --header "Authorization: Bearer $TOKEN" \
-  --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
-  --phases examples,coverage,fuzzing \
+  --checks all \
+  --phases examples,coverage,fuzzing,stateful \
   --max-examples "$MAX_EXAMPLES" \
   --seed 20261128 \
   --workers 4 \
   --request-timeout 10 \
   --no-color \
   --report junit --report-dir "$ROOT/test-artifacts/schemathesis") \
-  >"$WORK/schemathesis.log" 2>&1 &
+  >>"$WORK/schemathesis.log" 2>&1 &
 ST_PID=$!
 tail -n +1 -f --pid="$ST_PID" "$WORK/schemathesis.log" &
 TAIL_PID=$!

@@ -1,14 +1,16 @@
 import helmet from '@fastify/helmet';
-import { ValidationPipe } from '@nestjs/common';
 import {
   FastifyAdapter,
   NestFastifyApplication,
 } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { InputValidationPipe } from './common/input-validation.pipe';
 import { refuseNonJsonBodies } from './common/json-only-bodies';
-import { validationException } from './common/validation-errors';
+import { refuseUndeclaredMethods } from './common/method-not-allowed';
+import { buildOpenApiDocument } from './common/openapi-document';
+import { bindRequestId } from './logging/request-context.hooks';
 
 export const API_PREFIX = 'api';
 export const DOCS_PATH = 'api/docs';
@@ -61,17 +63,7 @@ async function registerSecurityHeaders(
 }
 
 function setUpSwagger(app: NestFastifyApplication): void {
-  const config = new DocumentBuilder()
-    .setTitle('Relance WhatsApp sessions')
-    .setDescription(
-      "Links a user's WhatsApp account by QR code and keeps the session alive across failures. " +
-        'Every route except health needs a bearer token whose `sub` is the user id.',
-    )
-    .setVersion('1.0')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-    .build();
-  const document = SwaggerModule.createDocument(app, config);
-  SwaggerModule.setup(DOCS_PATH, app, document, {
+  SwaggerModule.setup(DOCS_PATH, app, buildOpenApiDocument(app), {
     jsonDocumentUrl: DOCS_JSON_PATH,
     swaggerOptions: { persistAuthorization: true },
   });
@@ -80,20 +72,13 @@ function setUpSwagger(app: NestFastifyApplication): void {
 /** Everything main.ts and the e2e tests share, so tests run the real HTTP surface. */
 export async function configureApp(app: NestFastifyApplication): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onSend', async (request, reply) => {
-    void reply.header('x-request-id', request.id);
-  });
+  bindRequestId(fastify);
+  // Before any route is registered (Swagger's here, the controllers' at init).
+  refuseUndeclaredMethods(fastify);
   fastify.addHook('onRequest', refuseNonJsonBodies);
   await registerSecurityHeaders(app);
   // Prometheus scrapes /metrics at the root, outside the API prefix; people open /connect.
   app.setGlobalPrefix(API_PREFIX, { exclude: ['metrics', 'connect'] });
-  app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      exceptionFactory: validationException,
-    }),
-  );
+  app.useGlobalPipes(new InputValidationPipe());
   setUpSwagger(app);
 }

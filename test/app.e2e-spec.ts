@@ -43,12 +43,54 @@ describe('service foundation (e2e)', () => {
     expect(response.body.status).toBe('ok');
   });
 
-  it('serves an OpenAPI document with the bearer scheme at /api/docs-json', async () => {
+  it('serves an OpenAPI document with the bearer schemes (user JWT, metrics token) at /api/docs-json', async () => {
     const response = await http().get('/api/docs-json').expect(200);
-    expect(response.body.openapi).toMatch(/^3\./);
-    expect(response.body.components.securitySchemes).toEqual({
-      bearer: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+    const { openapi, components } = response.body as {
+      openapi: string;
+      components: { securitySchemes: Record<string, unknown> };
+    };
+    expect(openapi).toMatch(/^3\./);
+    expect(components.securitySchemes).toMatchObject({
+      bearer: { type: 'http', scheme: 'bearer' },
+      metricsToken: { type: 'http', scheme: 'bearer' },
     });
+    expect(Object.keys(components.securitySchemes).sort()).toEqual([
+      'bearer',
+      'metricsToken',
+    ]);
+  });
+
+  it('tells how to get a token at the top of the docs', async () => {
+    const response = await http().get('/api/docs-json').expect(200);
+    const { info } = response.body as { info: { description: string } };
+    expect(info.description).toContain('npm run token -- <userId>');
+  });
+
+  it.each([
+    ['TRACE', '/api/relance/status', 'GET, HEAD'],
+    ['PATCH', '/api/relance/disconnect', 'DELETE'],
+    ['POST', '/metrics', 'GET, HEAD'],
+    ['PUT', '/api/health/ready', 'GET, HEAD'],
+  ])(
+    'answers %s on the known path %s with 405 and Allow: %s, before auth',
+    async (method, path, allow) => {
+      const response = await new request.Test(
+        testApp.app.getHttpServer(),
+        method,
+        path,
+      ).expect(405);
+      expect(response.headers.allow).toBe(allow);
+      expect(response.body).toEqual({
+        statusCode: 405,
+        error: 'Method Not Allowed',
+        message: 'This path does not accept this method; see the Allow header',
+        requestId: response.headers['x-request-id'],
+      });
+    },
+  );
+
+  it('still answers 404 for any method on an unknown path', async () => {
+    await http().patch('/api/relance/nowhere').expect(404);
   });
 
   it('serves Swagger UI at /api/docs without a token', async () => {

@@ -1,4 +1,8 @@
 import request from 'supertest';
+import {
+  BODY_TOO_LARGE_MESSAGE,
+  INVALID_JSON_MESSAGE,
+} from '../src/common/api-error-response.decorator';
 import { FakeSocketFactory } from './support/fake-socket-factory';
 import { createTestApp, TestApp } from './support/test-app';
 import { stopTestDatabase } from './support/test-database';
@@ -101,6 +105,13 @@ const BAD_INPUTS: BadInput[] = [
     status: 400,
   },
   {
+    name: 'force as null alone (found by fuzzing: it was taken as absent)',
+    contentType: 'application/json',
+    body: JSON.stringify({ force: null }),
+    status: 400,
+    mentions: 'force must be a boolean',
+  },
+  {
     name: 'a JSON array body',
     contentType: 'application/json',
     body: JSON.stringify([CANARY]),
@@ -187,6 +198,22 @@ describe('bad input on the HTTP surface (e2e)', () => {
       .send(body)
       .expect(413);
     expectCleanEnvelope(response, 413);
+    // The OpenAPI example shows this message.
+    expect((response.body as { message: string }).message).toBe(
+      BODY_TOO_LARGE_MESSAGE,
+    );
+  });
+
+  it('answers malformed JSON with the message the OpenAPI document describes', async () => {
+    const response = await http()
+      .delete('/api/relance/disconnect')
+      .set(auth)
+      .set('Content-Type', 'application/json')
+      .send('{"force": tru')
+      .expect(400);
+    expect((response.body as { message: string }).message).toBe(
+      INVALID_JSON_MESSAGE,
+    );
   });
 
   it('refuses a body on GET /status that is over the limit, before auth or parsing', async () => {

@@ -66,9 +66,13 @@ describe('Swagger UI in a real browser (e2e)', () => {
 
     await page.locator('.auth-wrapper button.authorize').click();
     const modal = page.locator('.dialog-ux .modal-ux');
-    await modal.locator('input').first().fill(token);
-    await modal.locator('.auth-btn-wrapper button.authorize').click();
-    await modal.locator('button.btn-done').click();
+    // The user JWT scheme; the modal also offers /metrics' own token scheme.
+    const userScheme = modal
+      .locator('form')
+      .filter({ hasText: 'bearer (http, Bearer)' });
+    await userScheme.locator('input').fill(token);
+    await userScheme.locator('.auth-btn-wrapper button.authorize').click();
+    await modal.locator('button.btn-done').first().click();
 
     const operation = page.locator(
       '#operations-relance-RelanceController_getStatus',

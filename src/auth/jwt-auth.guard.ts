@@ -11,12 +11,17 @@ import { IS_PUBLIC_KEY } from './public.decorator';
 import { ROLES_KEY } from './roles.decorator';
 import { TokenVerifier } from './token-verifier';
 
+export const MALFORMED_AUTHORIZATION_MESSAGE =
+  'Missing or malformed Authorization header: expected "Bearer <token>"';
+
+export function missingRolesMessage(roles: string[]): string {
+  return `This route requires the role(s): ${roles.join(', ')}`;
+}
+
 function extractBearerToken(header: string | undefined): string {
   const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header ?? '');
   if (!match) {
-    throw new UnauthorizedException(
-      'Missing or malformed Authorization header: expected "Bearer <token>"',
-    );
+    throw new UnauthorizedException(MALFORMED_AUTHORIZATION_MESSAGE);
   }
   return match[1];
 }
@@ -46,9 +51,7 @@ export class JwtAuthGuard implements CanActivate {
       required &&
       !required.every((role) => request.user.roles.includes(role))
     ) {
-      throw new ForbiddenException(
-        `This route requires the role(s): ${required.join(', ')}`,
-      );
+      throw new ForbiddenException(missingRolesMessage(required));
     }
     return true;
   }

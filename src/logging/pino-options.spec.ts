@@ -1,77 +1,13 @@
 import { Logger as NestLogger } from '@nestjs/common';
-import { createServer, request, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { Logger, PinoLogger } from 'nestjs-pino';
-import { pinoHttp } from 'pino-http';
+import { captureStream, capturingLogger } from '../../test/support/log-capture';
 import { logLine } from './log-line';
-import { buildPinoHttpOptions, REDACTED } from './pino-options';
+import { buildPinoOptions, REDACTED } from './pino-options';
+import { runInRequest } from './request-context';
 
-type LogRecord = Record<string, unknown> & { msg?: string };
-
-/** Collects every JSON line pino writes. */
-function captureStream(): { stream: Writable; lines: LogRecord[] } {
-  const lines: LogRecord[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean))
-        lines.push(JSON.parse(line) as LogRecord);
-      done();
-    },
-  });
-  return { stream, lines };
-}
-
-const options = () => buildPinoHttpOptions({ level: 'info', json: true });
-
-describe('log redaction', () => {
-  let server: Server | undefined;
-
-  afterEach(() => server?.close());
-
-  it('redacts the Authorization and Cookie headers of request logs and keeps the request id', async () => {
-    const { stream, lines } = captureStream();
-    const httpLogger = pinoHttp(options(), stream);
-    server = createServer((req, res) => {
-      (req as typeof req & { id: string }).id = 'req-1234abcd';
-      httpLogger(req, res);
-      res.end('ok');
-    });
-    await new Promise<void>((resolve) =>
-      server!.listen(0, '127.0.0.1', resolve),
-    );
-    const { port } = server.address() as AddressInfo;
-    await new Promise<void>((resolve, reject) => {
-      request(
-        {
-          port,
-          path: '/api/relance/status?token=secret-in-query',
-          headers: {
-            Authorization: 'Bearer eyJ.secret.token',
-            Cookie: 'session=cookie-secret',
-          },
-        },
-        (res) => res.resume().on('end', resolve),
-      )
-        .on('error', reject)
-        .end();
-    });
-    const completed = lines.find((line) => line.msg === 'request completed');
-    expect(completed).toMatchObject({
-      requestId: 'req-1234abcd',
-      req: {
-        url: '/api/relance/status',
-        headers: { authorization: REDACTED, cookie: REDACTED },
-      },
-    });
-    expect(JSON.stringify(lines)).not.toMatch(
-      /eyJ\.secret|cookie-secret|secret-in-query/,
-    );
-  });
-
+describe('log redaction and fields', () => {
   it('redacts QR codes, tokens and credentials in application logs', () => {
-    const { stream, lines } = captureStream();
-    const { logger } = pinoHttp(options(), stream);
+    const { logger, lines } = capturingLogger();
     logger.info(
       {
         qr: '2@ref,noise,identity',
@@ -91,10 +27,43 @@ describe('log redaction', () => {
     expect(JSON.stringify(lines)).not.toContain('2@');
   });
 
+  it('redacts the Authorization and Cookie headers of any request object that gets logged', () => {
+    const { logger, lines } = capturingLogger();
+    logger.warn(
+      {
+        req: {
+          method: 'GET',
+          headers: {
+            authorization: 'Bearer eyJ.secret.token',
+            cookie: 'session=cookie-secret',
+          },
+        },
+      },
+      'odd request',
+    );
+    expect(lines[0]).toMatchObject({
+      req: { headers: { authorization: REDACTED, cookie: REDACTED } },
+    });
+    expect(JSON.stringify(lines)).not.toMatch(/eyJ\.secret|cookie-secret/);
+  });
+
+  it('adds the request id to every line logged while a request is handled, and none outside', () => {
+    const { logger, lines } = capturingLogger();
+    runInRequest({ requestId: 'req-1234abcd' }, () => logger.info('inside'));
+    logger.info('outside');
+    expect(lines[0]).toMatchObject({
+      msg: 'inside',
+      requestId: 'req-1234abcd',
+    });
+    expect(lines[1]).not.toHaveProperty('requestId');
+  });
+
   it('keeps the message text of a LogLine and adds its fields through nestjs-pino', () => {
     const { stream, lines } = captureStream();
     const logger = new Logger(
-      new PinoLogger({ pinoHttp: [options(), stream] }),
+      new PinoLogger({
+        pinoHttp: [buildPinoOptions({ level: 'info', json: true }), stream],
+      }),
       {},
     );
     logger.warn(
@@ -125,8 +94,8 @@ describe('log redaction', () => {
       .mockImplementation(() => true);
     try {
       new NestLogger('Test').log(line);
-      // eslint-disable-next-line no-control-regex
       const printed = String(write.mock.calls[0][0]).replace(
+        // eslint-disable-next-line no-control-regex
         /\x1b\[[0-9;]*m/g,
         '',
       );

@@ -1,14 +1,15 @@
-import type { IncomingMessage } from 'node:http';
-import { randomUUID } from 'node:crypto';
-import type { Options } from 'pino-http';
+import { destination, type DestinationStream, type LoggerOptions } from 'pino';
 import type { LoggingConfig } from '../config/logging.config';
+import { currentRequestId } from './request-context';
 
 export const REDACTED = '[Redacted]';
 
 /**
  * Never logged: credentials, cookies, tokens, and QR codes (a QR links a
  * WhatsApp account to whoever scans it). Paths cover the field at the top of
- * a log line and one level down (e.g. inside `req`, `res` or an `err`).
+ * a log line and one level down (e.g. inside an `err` or an event object).
+ * Request lines carry no headers at all (see access-log.ts); the header paths
+ * guard anything that logs a request object anyway.
  */
 export const REDACT_PATHS = [
   'req.headers.authorization',
@@ -33,46 +34,19 @@ export const REDACT_PATHS = [
   '*.password',
 ];
 
-/** Fastify gives every request an id (see app.setup.ts); @fastify/middie copies it to the raw request. */
-function requestIdOf(request: IncomingMessage): string {
-  const id = (request as IncomingMessage & { id?: unknown }).id;
-  return typeof id === 'string' && id !== '' ? id : randomUUID();
+/** Every line logged while a request is handled carries its id (also sent as X-Request-Id). */
+function requestIdField(): object {
+  // A new object each time: pino merges the line's own fields into it.
+  const requestId = currentRequestId();
+  return requestId === undefined ? {} : { requestId };
 }
 
-const METRICS_PATH = '/metrics';
-
-/** The path without the query string; @fastify/middie rewrites `url` below a middleware's mount path. */
-function pathOf(request: IncomingMessage): string {
-  const { originalUrl } = request as IncomingMessage & { originalUrl?: string };
-  return (originalUrl ?? request.url ?? '').split('?')[0];
-}
-
-/** pino-http options: JSON lines in production, pino-pretty otherwise. */
-export function buildPinoHttpOptions(config: LoggingConfig): Options {
+/** The one pino logger of the app: JSON lines in production, pino-pretty otherwise. */
+export function buildPinoOptions(config: LoggingConfig): LoggerOptions {
   return {
     level: config.level,
-    genReqId: requestIdOf,
-    // Prometheus scrapes are not access-logged (the duration histogram counts
-    // them); the middleware also runs twice on that path excluded from /api.
-    autoLogging: { ignore: (req) => pathOf(req) === METRICS_PATH },
-    // Every line logged while handling a request carries its id (also sent as X-Request-Id).
-    customProps: (req) => ({ requestId: req.id }),
+    mixin: requestIdField,
     redact: { paths: REDACT_PATHS, censor: REDACTED },
-    // The query string is not logged: only the path.
-    serializers: {
-      req: (req: {
-        id: string;
-        method: string;
-        url: string;
-        headers: object;
-      }) => ({
-        id: req.id,
-        method: req.method,
-        url: req.url?.split('?')[0],
-        headers: req.headers,
-      }),
-      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-    },
     ...(config.json
       ? {}
       : {
@@ -82,4 +56,15 @@ export function buildPinoHttpOptions(config: LoggingConfig): Options {
           },
         }),
   };
+}
+
+/**
+ * Where JSON lines go: stdout, written asynchronously so a burst of requests
+ * never waits on the terminal or the log shipper. pino flushes it on exit.
+ * pino-pretty (development) runs in a worker thread and needs none.
+ */
+export function buildLogDestination(
+  config: LoggingConfig,
+): DestinationStream | undefined {
+  return config.json ? destination({ sync: false }) : undefined;
 }

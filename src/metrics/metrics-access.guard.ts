@@ -13,6 +13,12 @@ import { metricsConfig } from '../config/metrics.config';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1']);
 
+export const LOOPBACK_ONLY_MESSAGE =
+  'Metrics are only served to loopback callers unless METRICS_TOKEN or METRICS_ALLOWED_IPS is set';
+export const ADDRESS_NOT_ALLOWED_MESSAGE = 'This address may not read metrics';
+export const METRICS_TOKEN_REQUIRED_MESSAGE =
+  'A valid metrics bearer token is required';
+
 /** `::ffff:10.0.0.5` (an IPv4 caller on a dual-stack socket) is `10.0.0.5`. */
 export function normalizeIp(ip: string): string {
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
@@ -48,21 +54,16 @@ export class MetricsAccessGuard implements CanActivate {
     const ip = normalizeIp(request.ip);
     const { token, allowedIps } = this.config;
     if (!token && allowedIps.length === 0) {
-      if (!isLoopback(ip))
-        throw new ForbiddenException(
-          'Metrics are only served to loopback callers unless METRICS_TOKEN or METRICS_ALLOWED_IPS is set',
-        );
+      if (!isLoopback(ip)) throw new ForbiddenException(LOOPBACK_ONLY_MESSAGE);
       return true;
     }
     if (allowedIps.length > 0 && !allowedIps.map(normalizeIp).includes(ip)) {
-      throw new ForbiddenException('This address may not read metrics');
+      throw new ForbiddenException(ADDRESS_NOT_ALLOWED_MESSAGE);
     }
     if (token) {
       const match = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '');
       if (!match || !sameSecret(match[1], token))
-        throw new UnauthorizedException(
-          'A valid metrics bearer token is required',
-        );
+        throw new UnauthorizedException(METRICS_TOKEN_REQUIRED_MESSAGE);
     }
     return true;
   }

@@ -1,9 +1,11 @@
 import { applyDecorators, UseGuards } from '@nestjs/common';
 import { SkipThrottle } from '@nestjs/throttler';
-import { ApiTooManyRequestsResponse } from '@nestjs/swagger';
-import { ErrorResponseDto } from '../common/error-response.dto';
+import { ApiErrorResponse } from '../common/api-error-response.decorator';
 import { RATE_LIMIT_NAMES, RateLimitName } from './rate-limit.module';
-import { UserThrottlerGuard } from './user-throttler.guard';
+import {
+  RATE_LIMITED_MESSAGE,
+  UserThrottlerGuard,
+} from './user-throttler.guard';
 
 /**
  * Limits a route with the named per-user budget (see rate-limit.config.ts).
@@ -14,10 +16,10 @@ export function RateLimited(name: RateLimitName): MethodDecorator {
   return applyDecorators(
     SkipThrottle(Object.fromEntries(others.map((other) => [other, true]))),
     UseGuards(UserThrottlerGuard),
-    ApiTooManyRequestsResponse({
+    ApiErrorResponse(429, {
       description:
         'Per-user rate limit reached; retry after the number of seconds in Retry-After',
-      type: ErrorResponseDto,
+      message: RATE_LIMITED_MESSAGE,
       headers: {
         'Retry-After': {
           description: 'Seconds to wait before retrying',

@@ -9,25 +9,27 @@ import {
 } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
-  ApiBadRequestResponse,
-  ApiBearerAuth,
   ApiBody,
   ApiExtraModels,
   ApiOkResponse,
   ApiOperation,
-  ApiPayloadTooLargeResponse,
-  ApiServiceUnavailableResponse,
   ApiTags,
-  ApiUnauthorizedResponse,
-  ApiUnsupportedMediaTypeResponse,
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { ApiUserAuth } from '../auth/api-auth.decorator';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/current-user.decorator';
-import { ErrorResponseDto } from '../common/error-response.dto';
+import {
+  ApiDatabaseUnavailableResponse,
+  ApiJsonBodyErrorResponses,
+} from '../common/api-error-response.decorator';
+import { linkTo } from '../common/openapi-links';
 import { RateLimited } from '../rate-limit/rate-limited.decorator';
-import { DisconnectRequestDto } from './dto/disconnect-request.dto';
+import {
+  DisconnectRequestDto,
+  FORCE_NOT_BOOLEAN_MESSAGE,
+} from './dto/disconnect-request.dto';
 import {
   DISCONNECTED_MESSAGE,
   DisconnectResponseDto,
@@ -36,24 +38,41 @@ import {
 import {
   ConnectedResponseDto,
   PendingConnectionResponseDto,
+  QR_RESPONSE_EXAMPLES,
   QrCodeResponseDto,
 } from './dto/qr-response.dto';
-import { StatusResponseDto } from './dto/status-response.dto';
+import {
+  STATUS_RESPONSE_EXAMPLES,
+  StatusResponseDto,
+} from './dto/status-response.dto';
 import { toStatusResponse } from './dto/status-response.mapper';
 import { QrImageRenderer } from './qr-image';
 import { SessionStatusReader } from './status/session-status.reader';
 import { SessionLifecycleService } from './commands/session-lifecycle.service';
 
+/** Links for clients and Schemathesis' stateful phase: what to call after each answer. */
+const THEN_STATUS = () =>
+  linkTo(
+    RelanceController,
+    'getStatus',
+    'The connection status, its failure count and any pending reconnect',
+  );
+const THEN_LINK = () =>
+  linkTo(
+    RelanceController,
+    'getQrCode',
+    'Link (a QR to scan) or reconnect a stored session',
+  );
+const THEN_DISCONNECT = () =>
+  linkTo(
+    RelanceController,
+    'disconnect',
+    'Stop: close the connection (keeping the session), or reset it with force',
+  );
+
 @ApiTags('relance')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({
-  description: 'Missing, invalid or expired bearer token',
-  type: ErrorResponseDto,
-})
-@ApiServiceUnavailableResponse({
-  description: 'The database is unavailable',
-  type: ErrorResponseDto,
-})
+@ApiUserAuth()
+@ApiDatabaseUnavailableResponse()
 @ApiExtraModels(QrCodeResponseDto, ConnectedResponseDto)
 @Controller('relance')
 export class RelanceController {
@@ -72,17 +91,41 @@ export class RelanceController {
       "Starts (or reuses) the caller's WhatsApp connection and waits up to WHATSAPP_QR_WAIT_MS for a QR code or an open connection. Scan the QR with WhatsApp > Linked devices; it refreshes about every 20 s, so ask again for a fresh one.",
   })
   @ApiOkResponse({
-    description: 'A QR code to scan, or the stored session is connected',
+    description:
+      'A QR code to scan (`awaiting_qr`), or the stored session is connected (`connected`)',
     schema: {
       oneOf: [
         { $ref: getSchemaPath(QrCodeResponseDto) },
         { $ref: getSchemaPath(ConnectedResponseDto) },
       ],
     },
+    examples: {
+      awaiting_qr: {
+        summary: 'A QR code to scan',
+        value: QR_RESPONSE_EXAMPLES.awaitingQr,
+      },
+      connected: {
+        summary: 'Already linked and connected',
+        value: QR_RESPONSE_EXAMPLES.connected,
+      },
+    },
+    links: { status: THEN_STATUS(), disconnect: THEN_DISCONNECT() },
   })
   @ApiAcceptedResponse({
-    description: 'Still connecting, or the attempt ended',
+    description:
+      '`connecting`: nothing arrived within the wait, ask again. `disconnected`: the attempt ended at once (GET /status says why)',
     type: PendingConnectionResponseDto,
+    examples: {
+      connecting: {
+        summary: 'Still connecting: ask again',
+        value: QR_RESPONSE_EXAMPLES.connecting,
+      },
+      disconnected: {
+        summary: 'The attempt ended: see GET /status',
+        value: QR_RESPONSE_EXAMPLES.disconnected,
+      },
+    },
+    links: { status: THEN_STATUS(), retry: THEN_LINK() },
   })
   async getQrCode(
     @CurrentUser() user: AuthenticatedUser,
@@ -106,8 +149,29 @@ export class RelanceController {
   @Get('status')
   @ApiOperation({
     summary: "The caller's connection status and failure counters",
+    description:
+      'Never starts a connection. An unknown user is `disconnected` with count 0. `reconnectAttempt` and `nextReconnectAt` are present only while a reconnect is pending.',
   })
-  @ApiOkResponse({ type: StatusResponseDto })
+  @ApiOkResponse({
+    description:
+      'The live status when this instance holds the connection, else the stored one, with the failure counters',
+    type: StatusResponseDto,
+    examples: {
+      connected: {
+        summary: 'Connected',
+        value: STATUS_RESPONSE_EXAMPLES.connected,
+      },
+      reconnecting: {
+        summary: 'A counted failure, reconnect pending',
+        value: STATUS_RESPONSE_EXAMPLES.reconnecting,
+      },
+      never_linked: {
+        summary: 'A user who never linked',
+        value: STATUS_RESPONSE_EXAMPLES.neverLinked,
+      },
+    },
+    links: { link: THEN_LINK(), disconnect: THEN_DISCONNECT() },
+  })
   async getStatus(
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<StatusResponseDto> {
@@ -118,25 +182,44 @@ export class RelanceController {
   @RateLimited('disconnect')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
-    summary: 'Disconnect WhatsApp',
+    summary: 'Disconnect WhatsApp, keeping the session or resetting it',
     description:
-      'Without `force` the connection closes and the session is kept (reconnect later with GET /qr, no scan needed). With `force: true` the device is logged out when possible and the session files are deleted.',
+      'Without `force` the connection closes and the session is kept (reconnect later with GET /qr, no scan needed). With `force: true` the device is logged out when possible and the session files are deleted. A body needs `Content-Type: application/json`.',
   })
-  @ApiBody({ type: DisconnectRequestDto, required: false })
-  @ApiOkResponse({ type: DisconnectResponseDto })
-  @ApiBadRequestResponse({
+  @ApiExtraModels(DisconnectRequestDto)
+  @ApiBody({
+    required: false,
     description:
-      'The body is not valid JSON, `force` is not a boolean, or the body has unknown fields',
-    type: ErrorResponseDto,
+      'Optional. No body, `{}`, or a JSON `null` body all mean `{ "force": false }`',
+    // A JSON `null` body counts as no body (the ValidationPipe reads it as {}).
+    schema: {
+      nullable: true,
+      allOf: [{ $ref: getSchemaPath(DisconnectRequestDto) }],
+    },
+    examples: {
+      keep: { summary: 'Close, keep the session', value: { force: false } },
+      reset: {
+        summary: 'Log out and delete the session',
+        value: { force: true },
+      },
+    },
   })
-  @ApiPayloadTooLargeResponse({
-    description: 'The body is larger than HTTP_BODY_LIMIT_BYTES',
-    type: ErrorResponseDto,
+  @ApiOkResponse({
+    description: 'The connection is closed (and the session reset with force)',
+    type: DisconnectResponseDto,
+    examples: {
+      disconnected: {
+        summary: 'Without force: session kept',
+        value: { success: true, message: DISCONNECTED_MESSAGE },
+      },
+      reset: {
+        summary: 'With force: session deleted',
+        value: { success: true, message: RESET_MESSAGE },
+      },
+    },
+    links: { status: THEN_STATUS(), relink: THEN_LINK() },
   })
-  @ApiUnsupportedMediaTypeResponse({
-    description: 'The body is not application/json',
-    type: ErrorResponseDto,
-  })
+  @ApiJsonBodyErrorResponses(FORCE_NOT_BOOLEAN_MESSAGE)
   async disconnect(
     @CurrentUser() user: AuthenticatedUser,
     @Body() body: DisconnectRequestDto = {},

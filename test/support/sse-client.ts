@@ -1,4 +1,4 @@
-import { request, ClientRequest } from 'node:http';
+import { request, ClientRequest, IncomingHttpHeaders } from 'node:http';
 
 export interface StreamEvent {
   type: string;
@@ -8,6 +8,7 @@ export interface StreamEvent {
 export interface SseClient {
   statusCode: number;
   contentType: string | undefined;
+  headers: IncomingHttpHeaders;
   events: StreamEvent[];
   /** Drops the connection, as a closed browser tab would. */
   close(): void;
@@ -44,6 +45,7 @@ export function openEventStream(
         const client: SseClient = {
           statusCode: res.statusCode ?? 0,
           contentType: res.headers['content-type'],
+          headers: res.headers,
           events: [],
           close: () => req?.destroy(),
         };

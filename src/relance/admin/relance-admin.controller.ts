@@ -1,38 +1,26 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiForbiddenResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiRolesRequired, ApiUserAuth } from '../../auth/api-auth.decorator';
 import { ADMIN_ROLE } from '../../auth/authenticated-user';
 import { Roles } from '../../auth/roles.decorator';
-import { ErrorResponseDto } from '../../common/error-response.dto';
+import {
+  ApiDatabaseUnavailableResponse,
+  ApiErrorResponse,
+} from '../../common/api-error-response.decorator';
 import { RetryPolicy } from '../retry/retry-policy';
-import { StatsQueryDto } from './dto/stats-query.dto';
-import { RelanceStatsResponseDto } from './dto/stats-response.dto';
+import { MAX_WINDOW_HOURS, StatsQueryDto } from './dto/stats-query.dto';
+import {
+  RelanceStatsResponseDto,
+  STATS_RESPONSE_EXAMPLE,
+} from './dto/stats-response.dto';
 import { RelanceStatsRepository } from './relance-stats.repository';
 
 const HOUR_MS = 3_600_000;
 
 @ApiTags('relance admin')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({
-  description: 'Missing, invalid or expired bearer token',
-  type: ErrorResponseDto,
-})
-@ApiForbiddenResponse({
-  description: `The token lacks the "${ADMIN_ROLE}" role`,
-  type: ErrorResponseDto,
-})
-@ApiServiceUnavailableResponse({
-  description: 'The database is unavailable',
-  type: ErrorResponseDto,
-})
+@ApiUserAuth()
+@ApiRolesRequired(ADMIN_ROLE)
+@ApiDatabaseUnavailableResponse()
 @Roles(ADMIN_ROLE)
 @Controller('relance/admin')
 export class RelanceAdminController {
@@ -45,13 +33,17 @@ export class RelanceAdminController {
   @ApiOperation({
     summary: 'Monitoring figures over every user (admin only)',
     description:
-      'Average consecutive failure count, users one failure away from losing their session (with a page of their ids), users with a counted failure in the last `windowHours` hours, and users per stored status. Needs a token whose `roles` claim holds "admin".',
+      'Average consecutive failure count, users one failure away from losing their session (with a page of their ids), users with a counted failure in the last `windowHours` hours, and users per stored status. Needs a token whose `roles` claim holds "admin". Unknown query parameters are ignored.',
   })
-  @ApiOkResponse({ type: RelanceStatsResponseDto })
-  @ApiBadRequestResponse({
+  @ApiOkResponse({
+    description: 'The figures, computed now',
+    type: RelanceStatsResponseDto,
+    example: STATS_RESPONSE_EXAMPLE,
+  })
+  @ApiErrorResponse(400, {
     description:
-      '`page` (1..100000), `limit` (1..100) or `windowHours` (1..720) is not a valid integer, or an unknown query parameter was sent',
-    type: ErrorResponseDto,
+      '`page` (1..100000), `limit` (1..100) or `windowHours` (1..720) is not a valid integer',
+    message: [`windowHours must be at most ${MAX_WINDOW_HOURS}`],
   })
   async getStats(
     @Query() query: StatsQueryDto,

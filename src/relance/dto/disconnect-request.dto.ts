@@ -1,5 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsOptional } from 'class-validator';
+import { IsBoolean, ValidateIf } from 'class-validator';
+
+export const FORCE_NOT_BOOLEAN_MESSAGE =
+  'force must be a boolean (true or false)';
 
 export class DisconnectRequestDto {
   @ApiPropertyOptional({
@@ -9,7 +12,8 @@ export class DisconnectRequestDto {
     default: false,
     type: Boolean,
   })
-  @IsOptional()
-  @IsBoolean({ message: 'force must be a boolean (true or false)' })
+  // Absent is fine; null is not a boolean (IsOptional would let it through).
+  @ValidateIf((body: DisconnectRequestDto) => body.force !== undefined)
+  @IsBoolean({ message: FORCE_NOT_BOOLEAN_MESSAGE })
   force?: boolean;
 }

@@ -32,3 +32,18 @@ export class PendingConnectionResponseDto {
   })
   status: 'connecting' | 'disconnected';
 }
+
+/** Real bodies of GET /qr, for the OpenAPI examples. */
+export const QR_RESPONSE_EXAMPLES = {
+  awaitingQr: {
+    status: 'awaiting_qr',
+    qr: 'https://wa.me/settings/linked_devices#2@Xk3fQ1bW9mZtR0yq,bmMvY2hhbm5lbA==,Sm4tS2V5LUlkZW50aXR5,YWR2LXNpZ25hdHVyZQ==,1',
+    qrImage:
+      'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAQQAAAEECAYAAADOCEoKAAAAAklEQVR4AewaftIAAA…',
+  } satisfies QrCodeResponseDto,
+  connected: { status: 'connected' } satisfies ConnectedResponseDto,
+  connecting: { status: 'connecting' } satisfies PendingConnectionResponseDto,
+  disconnected: {
+    status: 'disconnected',
+  } satisfies PendingConnectionResponseDto,
+};

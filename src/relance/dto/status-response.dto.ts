@@ -68,3 +68,39 @@ export class StatusResponseDto {
   })
   nextReconnectAt?: Date;
 }
+
+/** Real bodies of GET /status, for the OpenAPI examples. */
+export const STATUS_RESPONSE_EXAMPLES = {
+  connected: {
+    status: 'connected',
+    connectionFailureCount: 0,
+    maxConnectionFailures: 3,
+    lastConnectionFailure: null,
+    lastDisconnectReason: { code: 515, name: 'restartRequired' },
+    lastQrScanDate: new Date('2026-11-20T08:00:00.000Z'),
+    lastConnectionCheck: new Date('2026-11-28T10:15:00.000Z'),
+    sessionStored: true,
+  } satisfies StatusResponseDto,
+  reconnecting: {
+    status: 'connecting',
+    connectionFailureCount: 1,
+    maxConnectionFailures: 3,
+    lastConnectionFailure: new Date('2026-11-28T10:15:00.000Z'),
+    lastDisconnectReason: { code: 428, name: 'connectionClosed' },
+    lastQrScanDate: new Date('2026-11-20T08:00:00.000Z'),
+    lastConnectionCheck: new Date('2026-11-28T10:15:00.000Z'),
+    sessionStored: true,
+    reconnectAttempt: 1,
+    nextReconnectAt: new Date('2026-11-28T10:15:01.412Z'),
+  } satisfies StatusResponseDto,
+  neverLinked: {
+    status: 'disconnected',
+    connectionFailureCount: 0,
+    maxConnectionFailures: 3,
+    lastConnectionFailure: null,
+    lastDisconnectReason: null,
+    lastQrScanDate: null,
+    lastConnectionCheck: null,
+    sessionStored: false,
+  } satisfies StatusResponseDto,
+};

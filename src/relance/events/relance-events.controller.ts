@@ -1,18 +1,16 @@
 import { Controller, MessageEvent, Sse } from '@nestjs/common';
 import {
-  ApiBearerAuth,
   ApiExtraModels,
   ApiOkResponse,
   ApiOperation,
   ApiProduces,
   ApiTags,
-  ApiUnauthorizedResponse,
   getSchemaPath,
 } from '@nestjs/swagger';
 import { Observable } from 'rxjs';
+import { ApiUserAuth } from '../../auth/api-auth.decorator';
 import type { AuthenticatedUser } from '../../auth/authenticated-user';
 import { CurrentUser } from '../../auth/current-user.decorator';
-import { ErrorResponseDto } from '../../common/error-response.dto';
 import { StatusResponseDto } from '../dto/status-response.dto';
 import {
   HeartbeatStreamEventDto,
@@ -47,9 +45,7 @@ function sseEvent(
 }
 
 @ApiTags('relance')
-@ApiBearerAuth()
 @ApiExtraModels(
-  ErrorResponseDto,
   StatusResponseDto,
   StatusStreamEventDto,
   QrStreamEventDto,
@@ -89,17 +85,12 @@ export class RelanceEventsController {
           ],
         },
         example:
-          'event: snapshot\ndata: {"status":"disconnected","connectionFailureCount":0,...}\n\nevent: status\ndata: {"status":"connecting"}\n\nevent: qr\ndata: {"qr":"2@…","qrImage":"data:image/png;base64,…"}\n\n',
+          'event: snapshot\nid: 1\ndata: {"status":"disconnected","connectionFailureCount":0,"maxConnectionFailures":3,"lastConnectionFailure":null,"lastDisconnectReason":null,"lastQrScanDate":null,"lastConnectionCheck":null,"sessionStored":false}\n\nevent: status\nid: 2\ndata: {"status":"connecting"}\n\nevent: qr\nid: 3\ndata: {"qr":"https://wa.me/settings/linked_devices#2@Xk3f…,1","qrImage":"data:image/png;base64,iVBORw0KGgo…"}\n\nevent: heartbeat\nid: 4\ndata: {"at":"2026-11-28T10:15:15.000Z"}\n\n',
       },
     },
   })
-  @ApiUnauthorizedResponse({
-    description: 'Missing, invalid or expired bearer token',
-    // Explicit: @ApiProduces would otherwise document the JSON error as text/event-stream.
-    content: {
-      'application/json': { schema: { $ref: getSchemaPath(ErrorResponseDto) } },
-    },
-  })
+  // Its 401 is JSON: ApiErrorResponse names the media type, which @ApiProduces would otherwise set.
+  @ApiUserAuth()
   events(@CurrentUser() user: AuthenticatedUser): Observable<MessageEvent> {
     return this.stream.forUser(user.userId);
   }

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { ExponentialBackoff, fullJitterGenerator, IBackoff } from 'cockatiel';
 import { whatsappConfig } from '../../config/whatsapp.config';
+import { detachedFromRequest } from '../../logging/request-context';
 
 export interface PendingReconnect {
   /** 1 for the first reconnect after a working connection, then 2, 3… */
@@ -56,11 +57,15 @@ export class ReconnectScheduler {
       attempt: state.attempts,
       at: new Date(Date.now() + delayMs),
     };
-    state.timer = setTimeout(() => {
-      state.timer = undefined;
-      state.pending = undefined;
-      run();
-    }, delayMs);
+    // The reconnect belongs to no request, even when a request's work scheduled it.
+    state.timer = setTimeout(
+      detachedFromRequest(() => {
+        state.timer = undefined;
+        state.pending = undefined;
+        run();
+      }),
+      delayMs,
+    );
     // A pending reconnect must never keep the process alive on its own.
     state.timer.unref();
     this.logger.log(

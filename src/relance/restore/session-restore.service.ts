@@ -1,4 +1,5 @@
 import {
+  BeforeApplicationShutdown,
   Inject,
   Injectable,
   Logger,
@@ -38,9 +39,12 @@ export interface RestoreSummary {
  * and one user's failure never blocks the others.
  */
 @Injectable()
-export class SessionRestoreService implements OnApplicationBootstrap {
+export class SessionRestoreService
+  implements OnApplicationBootstrap, BeforeApplicationShutdown
+{
   private readonly logger = new Logger(SessionRestoreService.name);
   private running?: Promise<RestoreSummary>;
+  private shuttingDown = false;
 
   constructor(
     private readonly supervisor: SessionSupervisor,
@@ -56,10 +60,20 @@ export class SessionRestoreService implements OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     this.running = this.restoreAll()
       .catch((error: unknown) => {
-        this.logger.error(`Boot restore failed: ${(error as Error).message}`);
+        // A shutdown during the restore closes the database under it: expected, not a failure.
+        if (this.shuttingDown)
+          this.logger.log(
+            `Boot restore stopped by the shutdown: ${(error as Error).message}`,
+          );
+        else
+          this.logger.error(`Boot restore failed: ${(error as Error).message}`);
         return { restored: 0, needsQr: 0, failed: 0, skipped: 0 };
       })
       .finally(() => this.state.markFinished());
+  }
+
+  beforeApplicationShutdown(): void {
+    this.shuttingDown = true;
   }
 
   /** The boot restore's result, once it has finished. */

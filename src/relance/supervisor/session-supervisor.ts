@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { whatsappConfig } from '../../config/whatsapp.config';
 import { LogFields, logLine } from '../../logging/log-line';
+import { outsideRequest } from '../../logging/request-context';
 import { SessionCredentialStore } from '../credentials/session-credential-store';
 import {
   SessionEvents,
@@ -215,9 +216,10 @@ export class SessionSupervisor implements SessionSender {
         .connectionFailureCount;
     this.announce(userId, 'connecting');
     try {
-      session.socket = await this.factory.create(
-        userId,
-        this.handlersFor(session),
+      // Outside the request that may be starting it: the socket's events
+      // (closes, reconnects) happen later and belong to no request.
+      session.socket = await outsideRequest(() =>
+        this.factory.create(userId, this.handlersFor(session)),
       );
     } catch (error) {
       this.forget(session);

@@ -92,3 +92,24 @@ export class RelanceStatsResponseDto {
   })
   generatedAt: Date;
 }
+
+/** A real body of GET /admin/stats, for the OpenAPI example. */
+export const STATS_RESPONSE_EXAMPLE = {
+  users: 138,
+  averageConnectionFailureCount: 0.42,
+  maxConnectionFailures: 3,
+  atRisk: {
+    threshold: 2,
+    count: 3,
+    page: 1,
+    limit: 20,
+    userIds: ['user_17', 'user_42', 'user_9'],
+  },
+  recentFailures: {
+    windowHours: 24,
+    since: new Date('2026-11-27T10:15:00.000Z'),
+    count: 5,
+  },
+  byStatus: { connected: 120, connecting: 3, awaiting_qr: 1, disconnected: 14 },
+  generatedAt: new Date('2026-11-28T10:15:00.000Z'),
+} satisfies RelanceStatsResponseDto;

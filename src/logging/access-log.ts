@@ -1,0 +1,79 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { RouteConfig } from '@nestjs/platform-fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { PinoLogger } from 'nestjs-pino';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
+
+export type AccessLogLevel = 'info' | 'debug';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Level of this route's request lines (info by default). */
+    accessLogLevel?: AccessLogLevel;
+  }
+}
+
+/** Routes polled by machines (health probes, Prometheus): their request lines are debug. */
+export const PolledRoute = (): MethodDecorator =>
+  RouteConfig({ accessLogLevel: 'debug' satisfies AccessLogLevel });
+
+export const REQUEST_COMPLETED = 'request completed';
+
+export interface AccessLogFields {
+  requestId: string;
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+  userId?: string;
+  userAgent?: string;
+}
+
+type MaybeAuthenticatedRequest = FastifyRequest & { user?: AuthenticatedUser };
+
+/** What an operator needs from a request, and nothing else: no headers, no query string, no body. */
+export function accessLogFields(
+  request: FastifyRequest,
+  reply: FastifyReply,
+): AccessLogFields {
+  const { user } = request as MaybeAuthenticatedRequest;
+  const userAgent = request.headers['user-agent'];
+  return {
+    requestId: request.id,
+    method: request.method,
+    path: request.url.split('?', 1)[0],
+    status: reply.statusCode,
+    durationMs: Math.round(reply.elapsedTime * 10) / 10,
+    ...(user ? { userId: user.userId } : {}),
+    ...(userAgent ? { userAgent } : {}),
+  };
+}
+
+/** Logs one line per response from a Fastify onResponse hook (it sees 404s and refused requests too). */
+export function logRequests(
+  fastify: FastifyInstance,
+  logger: Pick<PinoLogger, AccessLogLevel>,
+): void {
+  fastify.addHook('onResponse', async (request, reply) => {
+    const level = request.routeOptions.config?.accessLogLevel ?? 'info';
+    logger[level](accessLogFields(request, reply), REQUEST_COMPLETED);
+  });
+}
+
+@Injectable()
+export class AccessLogHook implements OnModuleInit {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly logger: PinoLogger,
+  ) {}
+
+  onModuleInit(): void {
+    // An application context (scripts, benchmarks) has no HTTP server to log.
+    if (!this.adapterHost.httpAdapter) return;
+    logRequests(
+      this.adapterHost.httpAdapter.getInstance<FastifyInstance>(),
+      this.logger,
+    );
+  }
+}
