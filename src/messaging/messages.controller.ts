@@ -12,21 +12,21 @@ import {
 } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiConflictResponse,
-  ApiNotFoundResponse,
+  ApiLink,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
   ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { ApiUserAuth } from '../auth/api-auth.decorator';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/current-user.decorator';
-import { ErrorResponseDto } from '../common/error-response.dto';
+import {
+  ApiDatabaseUnavailableResponse,
+  ApiErrorResponse,
+  ApiJsonBodyErrorResponses,
+} from '../common/api-error-response.decorator';
 import { CreateMessageDto } from './dto/create-message.dto';
 import {
   ListMessagesQueryDto,
@@ -37,14 +37,33 @@ import {
   MessageResponseDto,
 } from './dto/message-response.dto';
 import { toMessageResponse } from './message-response.mapper';
+import {
+  BAD_CURSOR_MESSAGE,
+  BAD_ID_MESSAGE,
+  IDEMPOTENCY_CONFLICT_MESSAGE,
+  MESSAGE_EXAMPLES,
+  MESSAGE_LIST_EXAMPLE,
+  NO_SUCH_MESSAGE,
+  NOT_CANCELLABLE_MESSAGE,
+  queueLimitMessage,
+} from './messages-api-examples';
 import { MessagesService } from './messages.service';
 
+const ID_EXAMPLE = MESSAGE_EXAMPLES.queued.id;
+const ApiMalformedId = () =>
+  ApiErrorResponse(400, {
+    description: 'The id is not a message id',
+    message: [BAD_ID_MESSAGE],
+  });
+const ApiNoSuchMessage = () =>
+  ApiErrorResponse(404, {
+    description: 'No message with this id belongs to the caller',
+    message: NO_SUCH_MESSAGE,
+  });
+
 @ApiTags('messages')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({
-  description: 'Missing, invalid or expired bearer token',
-  type: ErrorResponseDto,
-})
+@ApiUserAuth()
+@ApiDatabaseUnavailableResponse()
 @Controller('relance/messages')
 export class MessagesController {
   constructor(private readonly messages: MessagesService) {}
@@ -59,22 +78,23 @@ export class MessagesController {
   @ApiAcceptedResponse({
     description: 'Stored; delivery follows',
     type: MessageResponseDto,
+    example: MESSAGE_EXAMPLES.queued,
   })
   @ApiOkResponse({
     description: 'The same idempotencyKey and body were already accepted',
     type: MessageResponseDto,
+    example: MESSAGE_EXAMPLES.delivered,
   })
-  @ApiBadRequestResponse({
-    description: 'Invalid body',
-    type: ErrorResponseDto,
-  })
-  @ApiConflictResponse({
+  @ApiJsonBodyErrorResponses(
+    'to must be a phone number: 7 to 15 digits, optional leading +',
+  )
+  @ApiErrorResponse(409, {
     description: 'The idempotencyKey was used with a different body',
-    type: ErrorResponseDto,
+    message: IDEMPOTENCY_CONFLICT_MESSAGE,
   })
-  @ApiTooManyRequestsResponse({
-    description: 'MESSAGE_QUEUE_LIMIT unsent messages already',
-    type: ErrorResponseDto,
+  @ApiErrorResponse(429, {
+    description: 'The user already has MESSAGE_QUEUE_LIMIT unsent messages',
+    message: queueLimitMessage(1000),
   })
   async create(
     @CurrentUser() user: AuthenticatedUser,
@@ -87,11 +107,19 @@ export class MessagesController {
   }
 
   @Get()
-  @ApiOperation({ summary: "List the caller's messages, newest first" })
-  @ApiOkResponse({ type: MessageListResponseDto })
-  @ApiBadRequestResponse({
-    description: 'Invalid query',
-    type: ErrorResponseDto,
+  @ApiOperation({
+    summary: "List the caller's messages, newest first",
+    description:
+      'Filter by status and contact; pass nextCursor as cursor for the next (older) page.',
+  })
+  @ApiOkResponse({
+    description: 'One page of messages',
+    type: MessageListResponseDto,
+    example: MESSAGE_LIST_EXAMPLE,
+  })
+  @ApiErrorResponse(400, {
+    description: 'A query parameter is invalid',
+    message: BAD_CURSOR_MESSAGE,
   })
   async list(
     @CurrentUser() user: AuthenticatedUser,
@@ -106,16 +134,15 @@ export class MessagesController {
 
   @Get(':id')
   @ApiOperation({ summary: 'One message with its delivery status' })
-  @ApiParam({ name: 'id', example: '5f1c3e8a9b2d4c6e8f0a1b2c3d4e5f60' })
-  @ApiOkResponse({ type: MessageResponseDto })
-  @ApiBadRequestResponse({
-    description: 'Malformed id',
-    type: ErrorResponseDto,
+  @ApiParam({ name: 'id', example: ID_EXAMPLE })
+  @ApiLink({ from: MessageResponseDto, fromField: 'id', routeParam: 'id' })
+  @ApiOkResponse({
+    description: 'The message',
+    type: MessageResponseDto,
+    example: MESSAGE_EXAMPLES.delivered,
   })
-  @ApiNotFoundResponse({
-    description: 'No such message for this user',
-    type: ErrorResponseDto,
-  })
+  @ApiMalformedId()
+  @ApiNoSuchMessage()
   async get(
     @CurrentUser() user: AuthenticatedUser,
     @Param() params: MessageIdParamDto,
@@ -125,19 +152,18 @@ export class MessagesController {
 
   @Delete(':id')
   @ApiOperation({ summary: 'Cancel a scheduled or queued message' })
-  @ApiParam({ name: 'id', example: '5f1c3e8a9b2d4c6e8f0a1b2c3d4e5f60' })
-  @ApiOkResponse({ description: 'Cancelled', type: MessageResponseDto })
-  @ApiBadRequestResponse({
-    description: 'Malformed id',
-    type: ErrorResponseDto,
+  @ApiParam({ name: 'id', example: ID_EXAMPLE })
+  @ApiLink({ from: MessageResponseDto, fromField: 'id', routeParam: 'id' })
+  @ApiOkResponse({
+    description: 'Cancelled',
+    type: MessageResponseDto,
+    example: MESSAGE_EXAMPLES.cancelled,
   })
-  @ApiNotFoundResponse({
-    description: 'No such message for this user',
-    type: ErrorResponseDto,
-  })
-  @ApiConflictResponse({
-    description: 'Sending has started or the message is final',
-    type: ErrorResponseDto,
+  @ApiMalformedId()
+  @ApiNoSuchMessage()
+  @ApiErrorResponse(409, {
+    description: 'Sending has started, or the message is final',
+    message: NOT_CANCELLABLE_MESSAGE,
   })
   async cancel(
     @CurrentUser() user: AuthenticatedUser,

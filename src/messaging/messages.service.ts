@@ -19,6 +19,12 @@ import {
   newWhatsAppMessageId,
 } from './message-ids';
 import { MessageStatusNotifier } from './message-status.notifier';
+import {
+  BAD_CURSOR_MESSAGE,
+  IDEMPOTENCY_CONFLICT_MESSAGE,
+  NO_SUCH_MESSAGE,
+  queueLimitMessage,
+} from './messages-api-examples';
 import { DeliveryWakeUps } from './delivery/delivery-wake-ups';
 import {
   RelanceMessageRepository,
@@ -97,7 +103,7 @@ export class MessagesService {
 
   async get(userId: string, id: string): Promise<StoredMessage> {
     const message = await this.repository.findOwn(userId, id);
-    if (!message) throw new NotFoundException('No such message');
+    if (!message) throw new NotFoundException(NO_SUCH_MESSAGE);
     return message;
   }
 
@@ -107,7 +113,7 @@ export class MessagesService {
   ): Promise<{ items: StoredMessage[]; nextCursor: string | null }> {
     const after = query.cursor ? decodeCursor(query.cursor) : undefined;
     if (query.cursor && !after)
-      throw new BadRequestException('cursor is not a cursor this API issued');
+      throw new BadRequestException(BAD_CURSOR_MESSAGE);
     const items = await this.repository.list(userId, {
       status: query.status,
       to: query.to ? digitsOf(query.to) : undefined,
@@ -141,9 +147,7 @@ export class MessagesService {
 
   private repeated(existing: StoredMessage, bodyHash: string): Accepted {
     if (existing.bodyHash !== bodyHash)
-      throw new ConflictException(
-        'This idempotencyKey was already used with a different body',
-      );
+      throw new ConflictException(IDEMPOTENCY_CONFLICT_MESSAGE);
     return { created: false, message: existing };
   }
 
@@ -151,7 +155,7 @@ export class MessagesService {
     const unsent = await this.repository.countUnsent(userId);
     if (unsent >= this.config.queueLimit)
       throw new HttpException(
-        `At most ${this.config.queueLimit} unsent messages per user; wait for some to be sent`,
+        queueLimitMessage(this.config.queueLimit),
         HttpStatus.TOO_MANY_REQUESTS,
       );
   }

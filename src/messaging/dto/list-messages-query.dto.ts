@@ -10,6 +10,7 @@ import {
   Min,
 } from 'class-validator';
 import { MESSAGE_STATUSES, type MessageStatus } from '../message-status';
+import { BAD_ID_MESSAGE } from '../messages-api-examples';
 import { PHONE_PATTERN } from './create-message.dto';
 
 export const MAX_PAGE_SIZE = 100;
@@ -60,8 +61,6 @@ export class ListMessagesQueryDto {
 }
 
 export class MessageIdParamDto {
-  @Matches(/^[a-f0-9]{32}$/, {
-    message: 'id must be a message id (32 hex characters)',
-  })
+  @Matches(/^[a-f0-9]{32}$/, { message: BAD_ID_MESSAGE })
   id: string;
 }

@@ -12,22 +12,18 @@ import {
 } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiConflictResponse,
-  ApiForbiddenResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiServiceUnavailableResponse,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { ConfigType } from '@nestjs/config';
+import { ApiRolesRequired, ApiUserAuth } from '../../auth/api-auth.decorator';
 import { ADMIN_ROLE } from '../../auth/authenticated-user';
 import { Roles } from '../../auth/roles.decorator';
-import { DATABASE_UNAVAILABLE_MESSAGE } from '../../common/all-exceptions.filter';
-import { ErrorResponseDto } from '../../common/error-response.dto';
+import {
+  ApiDatabaseUnavailableResponse,
+  ApiErrorResponse,
+} from '../../common/api-error-response.decorator';
 import { webhooksConfig } from '../../config/webhooks.config';
 import { WebhookDeliveryWorker } from '../delivery/webhook-delivery.worker';
 import { WebhookOutboxRepository } from '../outbox/webhook-outbox.repository';
@@ -40,36 +36,45 @@ import {
   FailedWebhooksPageDto,
   WebhookDeliveryDto,
 } from './dto/webhook-delivery.dto';
-import { errorExample } from './error-examples';
 import { FailedDeliveriesReader } from './failed-deliveries.reader';
 import { toWebhookDeliveryDto } from './webhook-delivery.mapper';
 
 const UNKNOWN_DELIVERY = 'No webhook delivery has this id';
+
+const FAILED_DELIVERY_EXAMPLE = {
+  id: '6743a1f0c2b7e14a9d3f0a12',
+  webhookId: 'msg_2f1c9a7e0b5d4c3e8a6f1b2d3c4e5f60',
+  type: 'session.reset',
+  userId: 'user_42',
+  sequence: 7,
+  endpoint: 'https://hooks.example.com/relance',
+  state: 'failed',
+  attempts: 12,
+  lastStatusLine: 'HTTP 503 Service Unavailable',
+  lastAttemptAt: '2026-11-28T11:02:13.000Z',
+  failedAt: '2026-11-28T11:02:13.000Z',
+  createdAt: '2026-11-28T10:15:00.000Z',
+  payload: {
+    type: 'session.reset',
+    timestamp: '2026-11-28T10:15:00.000Z',
+    data: { userId: 'user_42', sequence: 7, reason: 'threshold' },
+  },
+};
+const FAILED_PAGE_EXAMPLE = {
+  total: 1,
+  page: 1,
+  limit: 20,
+  items: [FAILED_DELIVERY_EXAMPLE],
+};
 const notFailed = (state: string) =>
   `Only failed deliveries can be redelivered; this one is ${state}`;
 const URL_REMOVED =
   'This delivery is for a URL no longer in WEBHOOK_URLS; only configured URLs are called';
 
 @ApiTags('webhooks admin')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({
-  description: 'Missing, invalid or expired bearer token',
-  type: ErrorResponseDto,
-  example: errorExample(
-    401,
-    'Missing or malformed Authorization header: expected "Bearer <token>"',
-  ),
-})
-@ApiForbiddenResponse({
-  description: `The token lacks the "${ADMIN_ROLE}" role`,
-  type: ErrorResponseDto,
-  example: errorExample(403, `This route requires the role(s): ${ADMIN_ROLE}`),
-})
-@ApiServiceUnavailableResponse({
-  description: 'The database is unavailable',
-  type: ErrorResponseDto,
-  example: errorExample(503, DATABASE_UNAVAILABLE_MESSAGE),
-})
+@ApiUserAuth()
+@ApiRolesRequired(ADMIN_ROLE)
+@ApiDatabaseUnavailableResponse()
 @Roles(ADMIN_ROLE)
 @Controller('relance/admin/webhooks')
 export class WebhooksAdminController {
@@ -87,12 +92,15 @@ export class WebhooksAdminController {
     description:
       'Deliveries that were not accepted (2xx) within WEBHOOK_MAX_ATTEMPTS attempts, most recently failed first, with the last status line and the body that was sent. Needs a token whose `roles` claim holds "admin".',
   })
-  @ApiOkResponse({ type: FailedWebhooksPageDto })
-  @ApiBadRequestResponse({
+  @ApiOkResponse({
+    description: 'One page of failed deliveries',
+    type: FailedWebhooksPageDto,
+    example: FAILED_PAGE_EXAMPLE,
+  })
+  @ApiErrorResponse(400, {
     description:
-      '`page` (1..100000) or `limit` (1..100) is not a valid integer, or an unknown query parameter was sent',
-    type: ErrorResponseDto,
-    example: errorExample(400, ['limit must be at most 100']),
+      '`page` (1..100000) or `limit` (1..100) is not a valid integer',
+    message: ['limit must be at most 100'],
   })
   async listFailed(
     @Query() query: FailedWebhooksQueryDto,
@@ -119,22 +127,20 @@ export class WebhooksAdminController {
   @ApiAcceptedResponse({
     description: 'Queued: the delivery is pending again',
     type: WebhookDeliveryDto,
+    example: { ...FAILED_DELIVERY_EXAMPLE, state: 'pending', attempts: 0 },
   })
-  @ApiBadRequestResponse({
+  @ApiErrorResponse(400, {
     description: 'The id is not a delivery id (24 hexadecimal characters)',
-    type: ErrorResponseDto,
-    example: errorExample(400, [MALFORMED_DELIVERY_ID]),
+    message: [MALFORMED_DELIVERY_ID],
   })
-  @ApiNotFoundResponse({
+  @ApiErrorResponse(404, {
     description: 'No delivery has this id',
-    type: ErrorResponseDto,
-    example: errorExample(404, UNKNOWN_DELIVERY),
+    message: UNKNOWN_DELIVERY,
   })
-  @ApiConflictResponse({
+  @ApiErrorResponse(409, {
     description:
       'The delivery is not failed (still pending, or delivered), or its URL is no longer configured',
-    type: ErrorResponseDto,
-    example: errorExample(409, notFailed('delivered')),
+    message: notFailed('delivered'),
   })
   async redeliver(
     @Param() params: DeliveryIdParamDto,
