@@ -7,6 +7,7 @@ import { SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { InputValidationPipe } from './common/input-validation.pipe';
+import { ConnectAssetsRoute } from './connect/connect-assets.route';
 import { refuseNonJsonBodies } from './common/json-only-bodies';
 import { refuseUndeclaredMethods } from './common/method-not-allowed';
 import { buildOpenApiDocument } from './common/openapi-document';
@@ -77,6 +78,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
   refuseUndeclaredMethods(fastify);
   fastify.addHook('onRequest', refuseNonJsonBodies);
   await registerSecurityHeaders(app);
+  await app.get(ConnectAssetsRoute).register();
   // Prometheus scrapes /metrics at the root, outside the API prefix; people open /connect.
   app.setGlobalPrefix(API_PREFIX, { exclude: ['metrics', 'connect'] });
   app.useGlobalPipes(new InputValidationPipe());

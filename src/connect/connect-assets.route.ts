@@ -1,5 +1,5 @@
 import fastifyStatic from '@fastify/static';
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
@@ -15,9 +15,13 @@ const SERVED_ASSET = /^\/[\w-]+\.(?:css|mjs|svg)$/;
  * Serves /connect/assets/* with @fastify/static (ETag, Last-Modified, 304s,
  * no path traversal). Assets keep their names across releases, so browsers
  * revalidate them on every load (max-age 0) instead of running stale code.
+ *
+ * configureApp registers it before Nest's own routes: a plugin registered
+ * later (in onModuleInit) left body-parse errors (invalid JSON) to Fastify's
+ * default handler instead of the JSON error envelope.
  */
 @Injectable()
-export class ConnectAssetsRoute implements OnModuleInit {
+export class ConnectAssetsRoute {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly files: ConnectPageFiles,
@@ -25,7 +29,7 @@ export class ConnectAssetsRoute implements OnModuleInit {
     private readonly config: ConfigType<typeof connectPageConfig>,
   ) {}
 
-  async onModuleInit(): Promise<void> {
+  async register(): Promise<void> {
     // An application context (scripts, benchmarks) has no HTTP server.
     if (!this.config.enabled || !this.adapterHost.httpAdapter) return;
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();

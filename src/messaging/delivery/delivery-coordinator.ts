@@ -42,6 +42,8 @@ export class DeliveryCoordinator
 {
   private readonly logger = new Logger(DeliveryCoordinator.name);
   private readonly workers = new Map<string, DeliveryWorker>();
+  /** Event handling still running, awaited at shutdown before the database closes. */
+  private readonly inFlight = new Set<Promise<void>>();
   private unsubscribe?: () => void;
   private sweeper?: NodeJS.Timeout;
 
@@ -74,18 +76,21 @@ export class DeliveryCoordinator
     clearInterval(this.sweeper);
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
     this.workers.clear();
+    await Promise.all([...this.inFlight]);
   }
 
   private handle(userId: string, event: SessionEvent): void {
-    const work = this.workFor(userId, event);
-    work?.catch((error: unknown) =>
-      this.logger.error(
-        logLine(
-          `Could not apply a ${event.type} event to the messages of user ${userId}: ${(error as Error).message}`,
-          { userId },
+    const work = this.workFor(userId, event)
+      ?.catch((error: unknown) =>
+        this.logger.error(
+          logLine(
+            `Could not apply a ${event.type} event to the messages of user ${userId}: ${(error as Error).message}`,
+            { userId },
+          ),
         ),
-      ),
-    );
+      )
+      .finally(() => this.inFlight.delete(work!));
+    if (work) this.inFlight.add(work);
   }
 
   private workFor(
