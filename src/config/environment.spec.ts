@@ -10,6 +10,7 @@ describe('environment validation at boot', () => {
     expect(problemsFor({ JWT_SECRET: VALID_SECRET })).toEqual([]);
     expect(loadWhatsAppConfig({})).toMatchObject({
       sessionsDir: './sessions',
+      authStore: 'files',
       maxConnectionFailures: 3,
       countedDisconnectCodes: [401, 403, 411, 500],
       wsUrl: undefined,
@@ -20,6 +21,24 @@ describe('environment validation at boot', () => {
       shutdownTimeoutMs: 10000,
     });
   });
+
+  it.each(['files', 'mongodb'])('accepts WHATSAPP_AUTH_STORE=%s', (value) => {
+    expect(
+      problemsFor({ JWT_SECRET: VALID_SECRET, WHATSAPP_AUTH_STORE: value }),
+    ).toEqual([]);
+    expect(loadWhatsAppConfig({ WHATSAPP_AUTH_STORE: value }).authStore).toBe(
+      value,
+    );
+  });
+
+  it.each(['mongo', 'FILES', 'redis'])(
+    'refuses WHATSAPP_AUTH_STORE=%s, naming the choices',
+    (value) => {
+      expect(
+        problemsFor({ JWT_SECRET: VALID_SECRET, WHATSAPP_AUTH_STORE: value }),
+      ).toEqual(['WHATSAPP_AUTH_STORE must be one of: files, mongodb']);
+    },
+  );
 
   it('refuses a missing JWT_SECRET, naming it', () => {
     expect(problemsFor({})).toEqual(
