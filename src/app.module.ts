@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
 import { AuthModule } from './auth/auth.module';
+import { ClusterModule } from './cluster/cluster.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { appConfig } from './config/app.config';
 import { authConfig } from './config/auth.config';
@@ -46,6 +47,7 @@ import { RelanceModule } from './relance/relance.module';
     RelanceModule,
     MessagingModule,
     MetricsModule,
+    ClusterModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
 })

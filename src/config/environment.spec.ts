@@ -1,4 +1,5 @@
 import { findEnvironmentProblems } from './environment';
+import { loadClusterConfig } from './cluster.config';
 import { loadWhatsAppConfig } from './whatsapp.config';
 
 const VALID_SECRET = 'x'.repeat(32);
@@ -39,6 +40,36 @@ describe('environment validation at boot', () => {
       ).toEqual(['WHATSAPP_AUTH_STORE must be one of: files, mongodb']);
     },
   );
+
+  it('keeps one instance per database unless WHATSAPP_CLUSTER=on', () => {
+    const config = loadClusterConfig({});
+    expect(config).toMatchObject({ enabled: false, leaseTtlMs: 15000 });
+    expect(config.instanceId.endsWith(`-${process.pid}`)).toBe(true);
+  });
+
+  it('refuses WHATSAPP_CLUSTER=on with the files store, whose disk the other instances cannot read', () => {
+    expect(
+      problemsFor({ JWT_SECRET: VALID_SECRET, WHATSAPP_CLUSTER: 'on' }),
+    ).toEqual(['WHATSAPP_CLUSTER=on needs WHATSAPP_AUTH_STORE=mongodb']);
+    expect(
+      problemsFor({
+        JWT_SECRET: VALID_SECRET,
+        WHATSAPP_CLUSTER: 'on',
+        WHATSAPP_AUTH_STORE: 'mongodb',
+        INSTANCE_ID: 'api-1',
+        WHATSAPP_LEASE_TTL_MS: '9000',
+      }),
+    ).toEqual([]);
+  });
+
+  it.each([
+    ['WHATSAPP_CLUSTER', 'yes'],
+    ['INSTANCE_ID', 'has space'],
+    ['WHATSAPP_LEASE_TTL_MS', '500'],
+  ])('refuses %s=%s, naming it', (name, value) => {
+    const problems = problemsFor({ JWT_SECRET: VALID_SECRET, [name]: value });
+    expect(problems).toEqual([expect.stringContaining(name)]);
+  });
 
   it('refuses a missing JWT_SECRET, naming it', () => {
     expect(problemsFor({})).toEqual(

@@ -1,5 +1,6 @@
 import { AppEnv } from './app.config';
 import { AuthEnv } from './auth.config';
+import { ClusterEnv, loadClusterConfig } from './cluster.config';
 import { DatabaseEnv } from './database.config';
 import { findEnvProblems, InvalidEnvironmentError } from './env-validation';
 import { LoggingEnv } from './logging.config';
@@ -19,6 +20,7 @@ const ENV_CLASSES: Array<new () => object> = [
   MetricsEnv,
   SseEnv,
   MessagingEnv,
+  ClusterEnv,
 ];
 
 /**
@@ -32,6 +34,7 @@ export function findEnvironmentProblems(env: NodeJS.ProcessEnv): string[] {
   if (problems.length > 0) return problems;
   try {
     loadWhatsAppConfig(env);
+    loadClusterConfig(env);
     return [];
   } catch (error) {
     if (error instanceof InvalidEnvironmentError) return error.problems;
