@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
 import { AuthModule } from './auth/auth.module';
+import { ClusterModule } from './cluster/cluster.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { ConnectModule } from './connect/connect.module';
 import { appConfig } from './config/app.config';
@@ -54,6 +55,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     WebhooksModule,
     MetricsModule,
     ConnectModule,
+    ClusterModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
 })

@@ -1,4 +1,5 @@
 import { findEnvironmentProblems } from './environment';
+import { loadClusterConfig } from './cluster.config';
 import { loadWhatsAppConfig } from './whatsapp.config';
 
 const VALID_SECRET = 'x'.repeat(32);
@@ -10,6 +11,7 @@ describe('environment validation at boot', () => {
     expect(problemsFor({ JWT_SECRET: VALID_SECRET })).toEqual([]);
     expect(loadWhatsAppConfig({})).toMatchObject({
       sessionsDir: './sessions',
+      authStore: 'files',
       maxConnectionFailures: 3,
       countedDisconnectCodes: [401, 403, 411, 500],
       wsUrl: undefined,
@@ -19,6 +21,54 @@ describe('environment validation at boot', () => {
       restoreConcurrency: 10,
       shutdownTimeoutMs: 10000,
     });
+  });
+
+  it.each(['files', 'mongodb'])('accepts WHATSAPP_AUTH_STORE=%s', (value) => {
+    expect(
+      problemsFor({ JWT_SECRET: VALID_SECRET, WHATSAPP_AUTH_STORE: value }),
+    ).toEqual([]);
+    expect(loadWhatsAppConfig({ WHATSAPP_AUTH_STORE: value }).authStore).toBe(
+      value,
+    );
+  });
+
+  it.each(['mongo', 'FILES', 'redis'])(
+    'refuses WHATSAPP_AUTH_STORE=%s, naming the choices',
+    (value) => {
+      expect(
+        problemsFor({ JWT_SECRET: VALID_SECRET, WHATSAPP_AUTH_STORE: value }),
+      ).toEqual(['WHATSAPP_AUTH_STORE must be one of: files, mongodb']);
+    },
+  );
+
+  it('keeps one instance per database unless WHATSAPP_CLUSTER=on', () => {
+    const config = loadClusterConfig({});
+    expect(config).toMatchObject({ enabled: false, leaseTtlMs: 15000 });
+    expect(config.instanceId.endsWith(`-${process.pid}`)).toBe(true);
+  });
+
+  it('refuses WHATSAPP_CLUSTER=on with the files store, whose disk the other instances cannot read', () => {
+    expect(
+      problemsFor({ JWT_SECRET: VALID_SECRET, WHATSAPP_CLUSTER: 'on' }),
+    ).toEqual(['WHATSAPP_CLUSTER=on needs WHATSAPP_AUTH_STORE=mongodb']);
+    expect(
+      problemsFor({
+        JWT_SECRET: VALID_SECRET,
+        WHATSAPP_CLUSTER: 'on',
+        WHATSAPP_AUTH_STORE: 'mongodb',
+        INSTANCE_ID: 'api-1',
+        WHATSAPP_LEASE_TTL_MS: '9000',
+      }),
+    ).toEqual([]);
+  });
+
+  it.each([
+    ['WHATSAPP_CLUSTER', 'yes'],
+    ['INSTANCE_ID', 'has space'],
+    ['WHATSAPP_LEASE_TTL_MS', '500'],
+  ])('refuses %s=%s, naming it', (name, value) => {
+    const problems = problemsFor({ JWT_SECRET: VALID_SECRET, [name]: value });
+    expect(problems).toEqual([expect.stringContaining(name)]);
   });
 
   it('refuses a missing JWT_SECRET, naming it', () => {

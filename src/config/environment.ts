@@ -1,6 +1,7 @@
 import { AppEnv } from './app.config';
 import { AuthEnv } from './auth.config';
 import { ConnectPageEnv } from './connect-page.config';
+import { ClusterEnv, loadClusterConfig } from './cluster.config';
 import { DatabaseEnv } from './database.config';
 import { findEnvProblems, InvalidEnvironmentError } from './env-validation';
 import { LoggingEnv } from './logging.config';
@@ -23,6 +24,7 @@ const ENV_CLASSES: Array<new () => object> = [
   MessagingEnv,
   WebhooksEnv,
   ConnectPageEnv,
+  ClusterEnv,
 ];
 
 /**
@@ -36,6 +38,7 @@ export function findEnvironmentProblems(env: NodeJS.ProcessEnv): string[] {
   if (problems.length > 0) return problems;
   try {
     loadWhatsAppConfig(env);
+    loadClusterConfig(env);
     return [];
   } catch (error) {
     if (error instanceof InvalidEnvironmentError) return error.problems;

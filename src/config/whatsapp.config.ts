@@ -2,6 +2,7 @@ import { registerAs } from '@nestjs/config';
 import {
   ArrayNotEmpty,
   IsArray,
+  IsIn,
   IsInt,
   IsOptional,
   IsString,
@@ -14,9 +15,17 @@ import { InvalidEnvironmentError, validated } from './env-validation';
 
 export const DEFAULT_COUNTED_DISCONNECT_CODES = [401, 403, 411, 500];
 
+export const AUTH_STORES = ['files', 'mongodb'] as const;
+export type AuthStore = (typeof AUTH_STORES)[number];
+
 export class WhatsAppEnv {
   @IsString()
   WHATSAPP_SESSIONS_DIR: string = './sessions';
+
+  @IsIn(AUTH_STORES, {
+    message: `WHATSAPP_AUTH_STORE must be one of: ${AUTH_STORES.join(', ')}`,
+  })
+  WHATSAPP_AUTH_STORE: AuthStore = 'files';
 
   @ToInteger()
   @IsInt({ message: 'WHATSAPP_MAX_CONNECTION_FAILURES must be an integer' })
@@ -96,6 +105,7 @@ export function loadWhatsAppConfig(env: NodeJS.ProcessEnv) {
   assertBackoffBounds(parsed);
   return {
     sessionsDir: parsed.WHATSAPP_SESSIONS_DIR,
+    authStore: parsed.WHATSAPP_AUTH_STORE,
     maxConnectionFailures: parsed.WHATSAPP_MAX_CONNECTION_FAILURES,
     countedDisconnectCodes: [
       ...new Set(parsed.WHATSAPP_COUNTED_DISCONNECT_CODES),

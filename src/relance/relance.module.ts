@@ -1,9 +1,12 @@
 import { Module } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import { MongooseModule } from '@nestjs/mongoose';
+import { whatsappConfig } from '../config/whatsapp.config';
 import { RelanceAdminController } from './admin/relance-admin.controller';
 import { RelanceStatsRepository } from './admin/relance-stats.repository';
 import { SessionLifecycleService } from './commands/session-lifecycle.service';
 import { FileCredentialStore } from './credentials/file-credential-store';
+import { MongoCredentialStore } from './credentials/mongo-credential-store';
 import { SessionCredentialStore } from './credentials/session-credential-store';
 import { SessionFiles } from './credentials/session-files';
 import { DatabaseRetry } from '../common/database-retry';
@@ -24,6 +27,10 @@ import {
   RelanceConfig,
   RelanceConfigSchema,
 } from './schemas/relance-config.schema';
+import {
+  SessionCredential,
+  SessionCredentialSchema,
+} from './schemas/session-credential.schema';
 import { SessionStatusReader } from './status/session-status.reader';
 import { BaileysSocketFactory } from './supervisor/baileys-socket.factory';
 import { SessionSender } from './supervisor/session-sender';
@@ -35,6 +42,7 @@ import { WhatsAppSocketFactory } from './supervisor/whatsapp-socket';
   imports: [
     MongooseModule.forFeature([
       { name: RelanceConfig.name, schema: RelanceConfigSchema },
+      { name: SessionCredential.name, schema: SessionCredentialSchema },
     ]),
   ],
   controllers: [
@@ -62,7 +70,19 @@ import { WhatsAppSocketFactory } from './supervisor/whatsapp-socket';
     SessionMetricsSubscriber,
     ...relanceMetricProviders,
     { provide: WhatsAppSocketFactory, useClass: BaileysSocketFactory },
-    { provide: SessionCredentialStore, useClass: FileCredentialStore },
+    FileCredentialStore,
+    MongoCredentialStore,
+    {
+      // WHATSAPP_AUTH_STORE picks the adapter; nothing else knows which one runs.
+      provide: SessionCredentialStore,
+      inject: [whatsappConfig.KEY, FileCredentialStore, MongoCredentialStore],
+      useFactory: (
+        config: ConfigType<typeof whatsappConfig>,
+        files: FileCredentialStore,
+        mongodb: MongoCredentialStore,
+      ): SessionCredentialStore =>
+        config.authStore === 'mongodb' ? mongodb : files,
+    },
     { provide: SessionSender, useExisting: SessionSupervisor },
   ],
   exports: [

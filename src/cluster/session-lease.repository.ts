@@ -1,0 +1,120 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { Model, mongo } from 'mongoose';
+import { SessionLease } from './schemas/session-lease.schema';
+
+/** A lease as its holder knows it. */
+export interface Lease {
+  readonly userId: string;
+  readonly owner: string;
+  readonly seq: number;
+  readonly epoch: number;
+  readonly expiresAt: Date;
+}
+
+export type LeaseAttempt =
+  { acquired: true; lease: Lease } | { acquired: false; holder: string | null };
+
+const DUPLICATE_KEY = 11000;
+
+const isDuplicateKey = (error: unknown): boolean =>
+  error instanceof mongo.MongoServerError && error.code === DUPLICATE_KEY;
+
+/**
+ * Leases over a database that may not isolate concurrent filtered updates
+ * (FerretDB 1.x: two `findOneAndUpdate`s filtered on an expired lease can
+ * both succeed). Every change is therefore an insert of the next step
+ * (seq + 1), and the unique index on (userId, seq) arbitrates: of all the
+ * instances that try to write a step, exactly one succeeds. The read before
+ * the insert only decides whether to try; a successful insert is then
+ * checked to still be the latest step, so an insert that lands late (a
+ * paused process, an old step already cleaned up) never counts as a win.
+ */
+@Injectable()
+export class SessionLeaseRepository {
+  constructor(
+    @InjectModel(SessionLease.name)
+    private readonly model: Model<SessionLease>,
+  ) {}
+
+  /** The user's current lease step, or null when nobody ever held it. */
+  async current(userId: string): Promise<SessionLease | null> {
+    return this.model.findOne({ userId }).sort({ seq: -1 }).lean();
+  }
+
+  /** Takes the lease when it is free (never held, released or expired) or already ours. */
+  async acquire(
+    userId: string,
+    owner: string,
+    ttlMs: number,
+    now = new Date(),
+  ): Promise<LeaseAttempt> {
+    const latest = await this.current(userId);
+    const free =
+      !latest ||
+      latest.owner === null ||
+      latest.owner === owner ||
+      latest.expiresAt.getTime() <= now.getTime();
+    if (!free) return { acquired: false, holder: latest.owner };
+    const handover = !latest || latest.owner !== owner;
+    return this.claim({
+      userId,
+      owner,
+      seq: (latest?.seq ?? 0) + 1,
+      epoch: (latest?.epoch ?? 0) + (handover ? 1 : 0),
+      expiresAt: new Date(now.getTime() + ttlMs),
+    });
+  }
+
+  /** Extends a lease we hold, keeping its epoch; fails when anyone wrote a step since. */
+  async renew(
+    lease: Lease,
+    ttlMs: number,
+    now = new Date(),
+  ): Promise<LeaseAttempt> {
+    return this.claim({
+      ...lease,
+      seq: lease.seq + 1,
+      expiresAt: new Date(now.getTime() + ttlMs),
+    });
+  }
+
+  /** Gives a lease up at once (SIGTERM): the next acquirer needs no wait for the TTL. */
+  async release(lease: Lease, now = new Date()): Promise<boolean> {
+    return this.insertStep({
+      ...lease,
+      owner: null,
+      seq: lease.seq + 1,
+      expiresAt: now,
+    });
+  }
+
+  private async claim(lease: Lease): Promise<LeaseAttempt> {
+    if (await this.insertStep(lease)) return { acquired: true, lease };
+    const winner = await this.current(lease.userId);
+    return { acquired: false, holder: winner?.owner ?? null };
+  }
+
+  /** True when this step was written and is still the latest one. */
+  private async insertStep(
+    step: Omit<Lease, 'owner'> & { owner: string | null },
+  ): Promise<boolean> {
+    try {
+      await this.model.create(step);
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
+    }
+    const newer = await this.model.exists({
+      userId: step.userId,
+      seq: { $gt: step.seq },
+    });
+    if (newer) return false;
+    // Only the latest step means anything: older ones are history.
+    await this.model.deleteMany({
+      userId: step.userId,
+      seq: { $lt: step.seq },
+    });
+    return true;
+  }
+}
