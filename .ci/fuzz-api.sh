@@ -114,6 +114,9 @@ until python3 -c 'import sys, urllib.request as r; r.urlopen(sys.argv[1], timeou
   sleep 0.2
 done
 
+# use_after_free is excluded: the API's one DELETE of a resource,
+# DELETE /messages/{id}, cancels a follow-up, which stays readable as
+# `cancelled` (its history matters to the client); it is not a deletion.
 # With the admin role, so the admin-only routes are fuzzed too, not just refused.
 TOKEN=$(node scripts/mint-token.mjs fuzz_user 2h admin)
 
@@ -126,6 +129,7 @@ log "schemathesis run (max $MAX_EXAMPLES examples per operation and phase)"
 (cd "$WORK" && exec "$VENV/bin/schemathesis" run "http://127.0.0.1:$PORT/api/docs-json" \
   --header "Authorization: Bearer $TOKEN" \
   --checks all \
+  --exclude-checks use_after_free \
   --phases examples,coverage,fuzzing,stateful \
   --max-examples "$MAX_EXAMPLES" \
   --seed 20261128 \

@@ -24,16 +24,14 @@ export function bodyHashOf(body: Record<string, unknown>): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
+/** The last message of a page, as `<createdAt millis>-<id>`: every string matching CURSOR_PATTERN is a position. */
+export const CURSOR_PATTERN = /^\d{1,15}-[a-f0-9]{32}$/;
+
 export function encodeCursor(createdAt: Date, id: string): string {
-  return Buffer.from(`${createdAt.getTime()}.${id}`).toString('base64url');
+  return `${createdAt.getTime()}-${id}`;
 }
 
-export function decodeCursor(
-  cursor: string,
-): { createdAt: Date; id: string } | undefined {
-  const [millis, id] = Buffer.from(cursor, 'base64url').toString().split('.');
-  const time = Number(millis);
-  if (!Number.isSafeInteger(time) || !/^[a-f0-9]{32}$/.test(id ?? ''))
-    return undefined;
-  return { createdAt: new Date(time), id };
+export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [millis, id] = cursor.split('-');
+  return { createdAt: new Date(Number(millis)), id };
 }

@@ -43,7 +43,8 @@ export const IDEMPOTENCY_CONFLICT_MESSAGE =
 export const NOT_CANCELLABLE_MESSAGE =
   'The message is sent; only scheduled or queued messages can be cancelled';
 export const NO_SUCH_MESSAGE = 'No such message';
-export const BAD_CURSOR_MESSAGE = 'cursor is not a cursor this API issued';
+export const BAD_CURSOR_MESSAGE =
+  'cursor must be the nextCursor of a previous page (<millis>-<id>)';
 export const BAD_ID_MESSAGE = 'id must be a message id (32 hex characters)';
 export const queueLimitMessage = (limit: number) =>
   `At most ${limit} unsent messages per user; wait for some to be sent`;

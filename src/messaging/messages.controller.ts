@@ -30,6 +30,7 @@ import {
 import { CreateMessageDto } from './dto/create-message.dto';
 import {
   ListMessagesQueryDto,
+  MESSAGE_ID_PATTERN,
   MessageIdParamDto,
 } from './dto/list-messages-query.dto';
 import {
@@ -119,7 +120,7 @@ export class MessagesController {
   })
   @ApiErrorResponse(400, {
     description: 'A query parameter is invalid',
-    message: BAD_CURSOR_MESSAGE,
+    message: [BAD_CURSOR_MESSAGE],
   })
   async list(
     @CurrentUser() user: AuthenticatedUser,
@@ -134,7 +135,11 @@ export class MessagesController {
 
   @Get(':id')
   @ApiOperation({ summary: 'One message with its delivery status' })
-  @ApiParam({ name: 'id', example: ID_EXAMPLE })
+  @ApiParam({
+    name: 'id',
+    example: ID_EXAMPLE,
+    schema: { type: 'string', pattern: MESSAGE_ID_PATTERN.source },
+  })
   @ApiLink({ from: MessageResponseDto, fromField: 'id', routeParam: 'id' })
   @ApiOkResponse({
     description: 'The message',
@@ -152,7 +157,11 @@ export class MessagesController {
 
   @Delete(':id')
   @ApiOperation({ summary: 'Cancel a scheduled or queued message' })
-  @ApiParam({ name: 'id', example: ID_EXAMPLE })
+  @ApiParam({
+    name: 'id',
+    example: ID_EXAMPLE,
+    schema: { type: 'string', pattern: MESSAGE_ID_PATTERN.source },
+  })
   @ApiLink({ from: MessageResponseDto, fromField: 'id', routeParam: 'id' })
   @ApiOkResponse({
     description: 'Cancelled',

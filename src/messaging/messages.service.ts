@@ -1,5 +1,4 @@
 import {
-  BadRequestException,
   ConflictException,
   HttpException,
   HttpStatus,
@@ -20,7 +19,6 @@ import {
 } from './message-ids';
 import { MessageStatusNotifier } from './message-status.notifier';
 import {
-  BAD_CURSOR_MESSAGE,
   IDEMPOTENCY_CONFLICT_MESSAGE,
   NO_SUCH_MESSAGE,
   queueLimitMessage,
@@ -53,12 +51,11 @@ export class MessagesService {
   async accept(userId: string, body: CreateMessageDto): Promise<Accepted> {
     const now = new Date();
     const to = digitsOf(body.to);
+    // A sendAt at or after expiresAt is accepted: it stays scheduled, then expires.
     const sendAt = body.sendAt ? new Date(body.sendAt) : undefined;
     const expiresAt = body.expiresAt
       ? new Date(body.expiresAt)
       : new Date(now.getTime() + this.config.ttlMs);
-    if (sendAt && sendAt >= expiresAt)
-      throw new BadRequestException('sendAt must be before expiresAt');
     const bodyHash = bodyHashOf({
       to,
       text: body.text,
@@ -112,8 +109,6 @@ export class MessagesService {
     query: ListMessagesQueryDto,
   ): Promise<{ items: StoredMessage[]; nextCursor: string | null }> {
     const after = query.cursor ? decodeCursor(query.cursor) : undefined;
-    if (query.cursor && !after)
-      throw new BadRequestException(BAD_CURSOR_MESSAGE);
     const items = await this.repository.list(userId, {
       status: query.status,
       to: query.to ? digitsOf(query.to) : undefined,

@@ -2,16 +2,17 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   IsBoolean,
   IsDateString,
-  IsOptional,
   IsString,
   Length,
   Matches,
+  ValidateIf,
 } from 'class-validator';
 
 export const PHONE_PATTERN = /^\+?\d{7,15}$/;
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 export const MAX_TEXT_LENGTH = 4096;
 
+/** Optional fields may be absent, never null (`@ValidateIf`, not `@IsOptional`, which lets null through). */
 export class CreateMessageDto {
   @ApiProperty({
     description:
@@ -43,7 +44,7 @@ export class CreateMessageDto {
     example: 'quote-1234-followup-1',
     pattern: IDEMPOTENCY_KEY_PATTERN.source,
   })
-  @IsOptional()
+  @ValidateIf((body: CreateMessageDto) => body.idempotencyKey !== undefined)
   @IsString({ message: 'idempotencyKey must be a string' })
   @Matches(IDEMPOTENCY_KEY_PATTERN, {
     message: 'idempotencyKey must be 1 to 128 characters of A-Z a-z 0-9 _ -',
@@ -56,7 +57,7 @@ export class CreateMessageDto {
     example: '2026-12-01T09:00:00.000Z',
     format: 'date-time',
   })
-  @IsOptional()
+  @ValidateIf((body: CreateMessageDto) => body.sendAt !== undefined)
   @IsDateString(
     { strict: true },
     { message: 'sendAt must be an ISO 8601 date-time' },
@@ -69,7 +70,7 @@ export class CreateMessageDto {
     example: '2026-12-02T09:00:00.000Z',
     format: 'date-time',
   })
-  @IsOptional()
+  @ValidateIf((body: CreateMessageDto) => body.expiresAt !== undefined)
   @IsDateString(
     { strict: true },
     { message: 'expiresAt must be an ISO 8601 date-time' },
@@ -82,7 +83,7 @@ export class CreateMessageDto {
     example: true,
     default: false,
   })
-  @IsOptional()
+  @ValidateIf((body: CreateMessageDto) => body.cancelOnReply !== undefined)
   @IsBoolean({ message: 'cancelOnReply must be a boolean (true or false)' })
   cancelOnReply?: boolean;
 }

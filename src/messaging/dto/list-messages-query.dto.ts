@@ -10,7 +10,8 @@ import {
   Min,
 } from 'class-validator';
 import { MESSAGE_STATUSES, type MessageStatus } from '../message-status';
-import { BAD_ID_MESSAGE } from '../messages-api-examples';
+import { CURSOR_PATTERN } from '../message-ids';
+import { BAD_CURSOR_MESSAGE, BAD_ID_MESSAGE } from '../messages-api-examples';
 import { PHONE_PATTERN } from './create-message.dto';
 
 export const MAX_PAGE_SIZE = 100;
@@ -50,17 +51,18 @@ export class ListMessagesQueryDto {
 
   @ApiPropertyOptional({
     description: 'nextCursor from the previous page',
-    example: 'MjAyNi0xMS0yOVQxMDowMDowMC4wMDBafDVmMWMz',
+    example: '1764410400000-5f1c3e8a9b2d4c6e8f0a1b2c3d4e5f60',
+    pattern: CURSOR_PATTERN.source,
   })
   @IsOptional()
   @IsString({ message: 'cursor must be a string' })
-  @Matches(/^[A-Za-z0-9_-]{1,200}$/, {
-    message: 'cursor is not a cursor this API issued',
-  })
+  @Matches(CURSOR_PATTERN, { message: BAD_CURSOR_MESSAGE })
   cursor?: string;
 }
 
+export const MESSAGE_ID_PATTERN = /^[a-f0-9]{32}$/;
+
 export class MessageIdParamDto {
-  @Matches(/^[a-f0-9]{32}$/, { message: BAD_ID_MESSAGE })
+  @Matches(MESSAGE_ID_PATTERN, { message: BAD_ID_MESSAGE })
   id: string;
 }
