@@ -5,6 +5,7 @@ import {
   Get,
   HttpCode,
   HttpStatus,
+  Post,
   Res,
 } from '@nestjs/common';
 import {
@@ -28,6 +29,15 @@ import { CurrentUser } from '../auth/current-user.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { RateLimited } from '../rate-limit/rate-limited.decorator';
 import { DisconnectRequestDto } from './dto/disconnect-request.dto';
+import {
+  PairingCodeRequestDto,
+  phoneDigitsOf,
+} from './dto/pairing-code-request.dto';
+import {
+  PairingCodeResponseDto,
+  PendingPairingResponseDto,
+} from './dto/pairing-code-response.dto';
+import { ApiPairingCodeDocs } from './dto/pairing-code.openapi';
 import {
   DISCONNECTED_MESSAGE,
   DisconnectResponseDto,
@@ -96,6 +106,33 @@ export class RelanceController {
         status: 'awaiting_qr',
         qr: outcome.qr,
         qrImage: await this.qrImages.render(outcome.qr),
+      };
+    }
+    if (outcome.status === 'connected') return { status: 'connected' };
+    void reply.status(HttpStatus.ACCEPTED);
+    return { status: outcome.status };
+  }
+
+  @Post('pairing-code')
+  @RateLimited('qr')
+  @HttpCode(HttpStatus.OK)
+  @ApiPairingCodeDocs()
+  async requestPairingCode(
+    @CurrentUser() user: AuthenticatedUser,
+    @Body() body: PairingCodeRequestDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<
+    PairingCodeResponseDto | ConnectedResponseDto | PendingPairingResponseDto
+  > {
+    const outcome = await this.lifecycle.requestPairingCode(
+      user.userId,
+      phoneDigitsOf(body),
+    );
+    if (outcome.status === 'awaiting_pairing') {
+      return {
+        status: 'awaiting_pairing',
+        pairingCode: outcome.pairing.code,
+        expiresAt: outcome.pairing.expiresAt,
       };
     }
     if (outcome.status === 'connected') return { status: 'connected' };

@@ -1,4 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { LINK_METHODS } from '../link-method';
+import type { LinkMethod } from '../link-method';
 import { WHATSAPP_STATUSES } from '../whatsapp-status';
 import type { WhatsAppStatus } from '../whatsapp-status';
 
@@ -42,8 +44,33 @@ export class StatusResponseDto {
   @ApiPropertyOptional({ type: DisconnectReasonDto, nullable: true })
   lastDisconnectReason: DisconnectReasonDto | null;
 
-  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description:
+      'The last time a QR code was scanned to link this account (a link by pairing code leaves it unchanged)',
+  })
   lastQrScanDate: Date | null;
+
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: '2026-11-28T09:58:12.000Z',
+    description:
+      'The last time a device was linked, by QR code or pairing code',
+  })
+  lastLinkedAt: Date | null;
+
+  @ApiPropertyOptional({
+    enum: LINK_METHODS,
+    nullable: true,
+    example: 'code',
+    description:
+      'How that link was made: `qr` (a scanned QR code) or `code` (a pairing code typed on the phone)',
+  })
+  linkMethod: LinkMethod | null;
 
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
   lastConnectionCheck: Date | null;

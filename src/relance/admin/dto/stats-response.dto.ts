@@ -54,6 +54,9 @@ export class StatusCountsDto {
   @ApiProperty({ example: 1 })
   awaiting_qr: number;
 
+  @ApiProperty({ example: 0 })
+  awaiting_pairing: number;
+
   @ApiProperty({ example: 14 })
   disconnected: number;
 }
