@@ -61,6 +61,7 @@ export function ApiPairingCodeDocs(): MethodDecorator {
         "For a user whose WhatsApp runs on the very phone they are using, which cannot scan its own screen. Starts (or reuses) the caller's WhatsApp connection and waits up to WHATSAPP_QR_WAIT_MS for a pairing code or an open connection.",
         'On the phone: WhatsApp > Settings > Linked devices > Link a device > "Link with phone number instead", then type the code (WhatsApp also shows a notification to enter it). The code lives as long as the connection\'s link window (about 2 to 3 minutes, see `expiresAt`); asking again for the same number while it lives answers the same code.',
         'The same lifecycle and retry policy as a QR link apply: a code nobody types expires like a QR (status `disconnected`, reason `pairing_expired`, nothing counted), and a device linked by code is kept, counted and deleted exactly as one linked by QR. GET /status then reports `linkMethod: "code"`. GET /qr switches a pending link back to QR codes.',
+        'Rate-limited per user like GET /qr: RATE_LIMIT_QR_PER_MINUTE requests a minute on each of the two routes.',
       ].join('\n\n'),
     }),
     ApiBody({
@@ -179,9 +180,8 @@ export function ApiPairingCodeDocs(): MethodDecorator {
         ),
       },
     }),
+    // The description and the Retry-After header come from @RateLimited('qr').
     ApiTooManyRequestsResponse({
-      description:
-        'The per-user budget of RATE_LIMIT_QR_PER_MINUTE is spent (the same budget as GET /qr, counted per route)',
       type: ErrorResponseDto,
       examples: {
         rateLimited: errorExample(
