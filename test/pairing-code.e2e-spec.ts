@@ -335,6 +335,7 @@ describe('POST /api/relance/pairing-code: linking by code against the WhatsApp-e
       const logged = everyLogLine();
       expect(logged).not.toContain(pairingCode);
       expect(logged).not.toContain(pairingCode.replace('-', ''));
+      expect(logged).not.toContain(phone);
     },
     STORY_TIMEOUT_MS,
   );
@@ -575,7 +576,7 @@ describe('POST /api/relance/pairing-code: linking by code against the WhatsApp-e
     });
   });
 
-  it('shares the per-user rate limit of GET /qr (RATE_LIMIT_QR_PER_MINUTE)', async () => {
+  it('is rate-limited per user like GET /qr (RATE_LIMIT_QR_PER_MINUTE)', async () => {
     const testApp = await startApp({ RATE_LIMIT_QR_PER_MINUTE: '2' });
     const frank = await callerFor(testApp, 'code_limited');
     // Invalid bodies: the limit is checked before the body, and no socket starts.
