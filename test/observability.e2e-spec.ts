@@ -90,6 +90,7 @@ describe('GET /api/relance/admin/stats (e2e)', () => {
         connected: 1,
         connecting: 1,
         awaiting_qr: 1,
+        awaiting_pairing: 0,
         disconnected: 3,
       },
       generatedAt: expect.any(String),

@@ -91,7 +91,7 @@ describe('RelanceConfigRepository on a real database (e2e)', () => {
 
   it('clears the count and the last failure on connect, and records the scan date only after a scan', async () => {
     await repository.applyClose('opener', failure(1));
-    await repository.markConnected('opener', new Date(), false);
+    await repository.markConnected('opener', new Date());
     const reconnected = await repository.findByUserId('opener');
     expect(reconnected).toMatchObject({
       connectionFailureCount: 0,
@@ -99,10 +99,38 @@ describe('RelanceConfigRepository on a real database (e2e)', () => {
     });
     expect(reconnected?.lastConnectionFailure).toBeUndefined();
     expect(reconnected?.lastQrScanDate).toBeUndefined();
-    await repository.markConnected('opener', new Date(), true);
-    expect(
-      (await repository.findByUserId('opener'))?.lastQrScanDate,
-    ).toBeInstanceOf(Date);
+    expect(reconnected?.lastLinkedAt).toBeUndefined();
+    const scannedAt = new Date();
+    await repository.markConnected('opener', scannedAt, 'qr');
+    expect(await repository.findByUserId('opener')).toMatchObject({
+      lastQrScanDate: scannedAt,
+      lastLinkedAt: scannedAt,
+      linkMethod: 'qr',
+    });
+  });
+
+  it('records a link by code without touching the last QR scan date', async () => {
+    const scannedAt = new Date(Date.now() - 60_000);
+    await repository.markConnected('relinker', scannedAt, 'qr');
+    const typedAt = new Date();
+    await repository.markConnected('relinker', typedAt, 'code');
+    expect(await repository.findByUserId('relinker')).toMatchObject({
+      lastQrScanDate: scannedAt,
+      lastLinkedAt: typedAt,
+      linkMethod: 'code',
+    });
+  });
+
+  it('reads a document written before link methods existed as linked by its QR scan', async () => {
+    const scannedAt = new Date('2026-01-02T03:04:05.000Z');
+    await model.collection.insertOne({
+      userId: 'scanned_before',
+      lastQrScanDate: scannedAt,
+    });
+    expect(await repository.findByUserId('scanned_before')).toMatchObject({
+      lastLinkedAt: scannedAt,
+      linkMethod: 'qr',
+    });
   });
 
   it('lists as restorable only users who did not disconnect deliberately', async () => {

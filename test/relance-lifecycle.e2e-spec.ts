@@ -60,6 +60,8 @@ describe('session lifecycle through HTTP with scripted sockets (e2e)', () => {
       lastConnectionFailure: null,
       lastDisconnectReason: null,
       lastQrScanDate: null,
+      lastLinkedAt: null,
+      linkMethod: null,
       lastConnectionCheck: null,
       sessionStored: false,
     });

@@ -333,6 +333,148 @@ describe('WaSimulator driving an unmodified Baileys socket', () => {
     STORY_TIMEOUT_MS,
   );
   // ---------------------------------------------------------------------------
+  // Linking by code ("Link with phone number instead")
+  // ---------------------------------------------------------------------------
+
+  describe('linking by code', () => {
+    /** Baileys' alphabet for link codes: Crockford base 32 without 0 (CROCKFORD_CHARACTERS). */
+    const LINK_CODE = /^[1-9A-HJ-NP-TV-Z]{8}$/;
+
+    /** As BAILEYS.md says: ask for the code on the first QR, while the creds are not registered. */
+    const requestCode = async (client: Client, phone: string) => {
+      await nextQr(client);
+      expect(client.sock.authState.creds.registered).toBe(false);
+      return client.sock.requestPairingCode(phone);
+    };
+
+    /** Another character of the same alphabet at `index`: a code the user mistyped. */
+    const mistyped = (code: string, index = 3): string =>
+      `${code.slice(0, index)}${code[index] === 'A' ? 'B' : 'A'}${code.slice(index + 1)}`;
+
+    it(
+      'links a new device by code: hello, the phone types the code, key exchange, pair-success, 515, then logs in',
+      async () => {
+        const phone = '33600000020';
+        const authDir = await newAuthDir();
+        const registering = await connect(sim, authDir);
+
+        const code = await requestCode(registering, phone);
+        expect(code).toMatch(LINK_CODE);
+        const requested = await sim.waitFor(isEvent('link-code-requested'));
+        expect(requested.user).toBe(phone);
+
+        // Typed as WhatsApp shows it, with the dash.
+        const device = await sim.enterCode(
+          phone,
+          `${code.slice(0, 4)}-${code.slice(4)}`,
+        );
+        expect(device).toMatchObject({
+          user: phone,
+          jid: `${phone}:1@s.whatsapp.net`,
+        });
+        expect(await closeReason(registering)).toEqual({
+          code: 515,
+          message: 'Stream Errored (restart required)',
+        });
+        expect(registering.updates).toContainEqual(
+          expect.objectContaining({ isNewLogin: true }),
+        );
+        const { creds } = registering.sock.authState;
+        expect(creds.registered).toBe(true);
+        expect(creds.me).toMatchObject({ id: device.jid, lid: device.lid });
+        await sim.waitFor(
+          (e) => e.type === 'closed' && e.conn === requested.conn,
+        );
+        expect(lifecycleOf(sim, requested.conn)).toEqual([
+          'connected',
+          'registration',
+          'qr-refs-sent',
+          'link-code-requested',
+          'link-code-entered',
+          'pair-success',
+          'paired',
+          'restart-requested',
+          'closed',
+        ]);
+
+        await registering.credsSaved();
+        const loggingIn = await connect(sim, authDir);
+        await opened(sim, loggingIn);
+        expect(loggingIn.sock.user?.id).toBe(device.jid);
+        expect(sim.online()).toEqual([phone]);
+      },
+      STORY_TIMEOUT_MS,
+    );
+
+    it(
+      'a wrong code does not link: the phone refuses, the companion hears nothing and its refs run out (408)',
+      async () => {
+        const phone = '33600000021';
+        const registering = await connect(sim, await newAuthDir(), {
+          qrTimeout: 1_000,
+        });
+        const code = await requestCode(registering, phone);
+
+        await expect(sim.enterCode(phone, mistyped(code))).rejects.toThrow(
+          /could not link the device/,
+        );
+
+        const refused = await sim.waitFor(isEvent('link-code-refused'));
+        expect(refused).toMatchObject({ user: phone, reason: 'wrong-code' });
+        // Six refs of 1 s each: longer than closeReason's own wait.
+        await sim.waitFor(
+          (e) => e.type === 'closed' && e.conn === refused.conn,
+          STORY_TIMEOUT_MS,
+        );
+        expect(await closeReason(registering)).toEqual({
+          code: 408,
+          message: 'QR refs attempts ended',
+        });
+        expect(registering.updates.some((u) => u.isNewLogin)).toBe(false);
+        expect(sim.events().filter(isEvent('pair-success'))).toEqual([]);
+        expect(sim.linkedDevices(phone)).toEqual([]);
+      },
+      STORY_TIMEOUT_MS,
+    );
+
+    it(
+      'the right code after a wrong one still links the same companion',
+      async () => {
+        const phone = '33600000022';
+        const registering = await connect(sim, await newAuthDir());
+        const code = await requestCode(registering, phone);
+
+        await expect(sim.enterCode(phone, mistyped(code, 0))).rejects.toThrow(
+          /could not link the device/,
+        );
+        const device = await sim.enterCode(phone, code.toLowerCase());
+
+        expect(await closeReason(registering)).toEqual({
+          code: 515,
+          message: 'Stream Errored (restart required)',
+        });
+        expect(sim.linkedDevices(phone)).toEqual([
+          expect.objectContaining({ jid: device.jid }),
+        ]);
+      },
+      STORY_TIMEOUT_MS,
+    );
+
+    it(
+      'enterCode rejects when no companion asked for a code for that number',
+      async () => {
+        const registering = await connect(sim, await newAuthDir());
+        await requestCode(registering, '33600000023');
+
+        await expect(sim.enterCode('33600000024', 'ABCDEFGH')).rejects.toThrow(
+          /no live companion asked for a link code for 33600000024/,
+        );
+      },
+      STORY_TIMEOUT_MS,
+    );
+  });
+
+  // ---------------------------------------------------------------------------
   // Messaging
   // ---------------------------------------------------------------------------
 

@@ -66,6 +66,18 @@ export class WhatsAppEnv {
   @Max(120000)
   WHATSAPP_QR_WAIT_MS: number = 20000;
 
+  /**
+   * How long each QR ref lives (Baileys' qrTimeout). Unset keeps Baileys' own
+   * timing: 60 s for the first QR, 20 s for each refresh. A pairing code lives
+   * as long as the refs that remain when it is issued.
+   */
+  @IsOptional()
+  @ToInteger()
+  @IsInt({ message: 'WHATSAPP_QR_TIMEOUT_MS must be an integer' })
+  @Min(100, { message: 'WHATSAPP_QR_TIMEOUT_MS must be at least 100' })
+  @Max(600000, { message: 'WHATSAPP_QR_TIMEOUT_MS must be at most 600000' })
+  WHATSAPP_QR_TIMEOUT_MS?: number;
+
   @ToInteger()
   @IsInt()
   @Min(100)
@@ -114,6 +126,7 @@ export function loadWhatsAppConfig(env: NodeJS.ProcessEnv) {
     reconnectBaseMs: parsed.WHATSAPP_RECONNECT_BASE_MS,
     reconnectMaxMs: parsed.WHATSAPP_RECONNECT_MAX_MS,
     qrWaitMs: parsed.WHATSAPP_QR_WAIT_MS,
+    qrTimeoutMs: parsed.WHATSAPP_QR_TIMEOUT_MS,
     logoutTimeoutMs: parsed.WHATSAPP_LOGOUT_TIMEOUT_MS,
     restoreConcurrency: parsed.WHATSAPP_RESTORE_CONCURRENCY,
     restoreJitterMs: parsed.WHATSAPP_RESTORE_JITTER_MS,

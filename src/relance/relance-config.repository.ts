@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { DatabaseRetry } from '../common/database-retry';
+import { LinkMethod } from './link-method';
 import { DisconnectDecision } from './retry/disconnect-decision';
 import {
   DisconnectReason,
@@ -17,6 +18,8 @@ export interface StoredRelanceConfig {
   lastConnectionFailure?: Date;
   lastDisconnectReason?: DisconnectReason;
   lastQrScanDate?: Date;
+  lastLinkedAt?: Date;
+  linkMethod?: LinkMethod;
   lastConnectionCheck?: Date;
   disconnectedByUser: boolean;
 }
@@ -41,6 +44,9 @@ function toStored(doc: StoredFields): StoredRelanceConfig {
     lastConnectionFailure: doc.lastConnectionFailure ?? undefined,
     lastDisconnectReason: doc.lastDisconnectReason ?? undefined,
     lastQrScanDate: doc.lastQrScanDate ?? undefined,
+    // Documents from before linking by code existed were linked by a QR scan.
+    lastLinkedAt: doc.lastLinkedAt ?? doc.lastQrScanDate ?? undefined,
+    linkMethod: doc.linkMethod ?? (doc.lastQrScanDate ? 'qr' : undefined),
     lastConnectionCheck: doc.lastConnectionCheck ?? undefined,
     disconnectedByUser: doc.disconnectedByUser ?? false,
   };
@@ -110,11 +116,14 @@ export class RelanceConfigRepository {
     return toStored((doc as StoredFields | null) ?? { userId });
   }
 
-  /** A socket opened: the consecutive count starts again. */
+  /**
+   * A socket opened: the consecutive count starts again. `linkedBy` is set
+   * when the device was linked just before (by a QR scan or a typed code).
+   */
   async markConnected(
     userId: string,
     at: Date,
-    afterQrScan: boolean,
+    linkedBy?: LinkMethod,
   ): Promise<void> {
     await this.write(() =>
       this.model
@@ -126,7 +135,8 @@ export class RelanceConfigRepository {
               connectionFailureCount: 0,
               lastConnectionCheck: at,
               disconnectedByUser: false,
-              ...(afterQrScan ? { lastQrScanDate: at } : {}),
+              ...(linkedBy ? { lastLinkedAt: at, linkMethod: linkedBy } : {}),
+              ...(linkedBy === 'qr' ? { lastQrScanDate: at } : {}),
             },
             $unset: { lastConnectionFailure: 1 },
           },

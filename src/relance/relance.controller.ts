@@ -5,6 +5,7 @@ import {
   Get,
   HttpCode,
   HttpStatus,
+  Post,
   Res,
 } from '@nestjs/common';
 import {
@@ -30,6 +31,15 @@ import {
   DisconnectRequestDto,
   FORCE_NOT_BOOLEAN_MESSAGE,
 } from './dto/disconnect-request.dto';
+import {
+  PairingCodeRequestDto,
+  phoneDigitsOf,
+} from './dto/pairing-code-request.dto';
+import {
+  PairingCodeResponseDto,
+  PendingPairingResponseDto,
+} from './dto/pairing-code-response.dto';
+import { ApiPairingCodeDocs } from './dto/pairing-code.openapi';
 import {
   DISCONNECTED_MESSAGE,
   DisconnectResponseDto,
@@ -139,6 +149,33 @@ export class RelanceController {
         status: 'awaiting_qr',
         qr: outcome.qr,
         qrImage: await this.qrImages.render(outcome.qr),
+      };
+    }
+    if (outcome.status === 'connected') return { status: 'connected' };
+    void reply.status(HttpStatus.ACCEPTED);
+    return { status: outcome.status };
+  }
+
+  @Post('pairing-code')
+  @RateLimited('qr')
+  @HttpCode(HttpStatus.OK)
+  @ApiPairingCodeDocs()
+  async requestPairingCode(
+    @CurrentUser() user: AuthenticatedUser,
+    @Body() body: PairingCodeRequestDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<
+    PairingCodeResponseDto | ConnectedResponseDto | PendingPairingResponseDto
+  > {
+    const outcome = await this.lifecycle.requestPairingCode(
+      user.userId,
+      phoneDigitsOf(body),
+    );
+    if (outcome.status === 'awaiting_pairing') {
+      return {
+        status: 'awaiting_pairing',
+        pairingCode: outcome.pairing.code,
+        expiresAt: outcome.pairing.expiresAt,
       };
     }
     if (outcome.status === 'connected') return { status: 'connected' };

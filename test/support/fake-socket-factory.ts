@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  PairingCode,
   SocketHandlers,
   WhatsAppSocket,
   WhatsAppSocketFactory,
@@ -17,6 +18,11 @@ export class FakeSocket implements WhatsAppSocket {
   sendBehaviour: 'ack' | 'silent' | 'reject' | 'hang' = 'ack';
   /** Numbers that isOnWhatsApp reports as having no account. */
   readonly notOnWhatsApp = new Set<string>();
+  /** Every requestPairingCode call (the phone numbers), in order. */
+  readonly pairingRequests: string[] = [];
+  /** How requestPairingCode answers: a new code each call, or a rejection (a socket going away). */
+  pairingBehaviour: 'issue' | 'reject' = 'issue';
+  pairingCodeLifetimeMs = 60_000;
 
   constructor(
     readonly userId: string,
@@ -67,6 +73,17 @@ export class FakeSocket implements WhatsAppSocket {
 
   isOnWhatsApp(phone: string): Promise<boolean> {
     return Promise.resolve(!this.notOnWhatsApp.has(phone));
+  }
+
+  requestPairingCode(phone: string): Promise<PairingCode> {
+    if (this.pairingBehaviour === 'reject')
+      return Promise.reject(new Error('Connection Closed'));
+    this.pairingRequests.push(phone);
+    const serial = String(this.pairingRequests.length).padStart(4, '0');
+    return Promise.resolve({
+      code: `PAIR-${serial}`,
+      expiresAt: new Date(Date.now() + this.pairingCodeLifetimeMs),
+    });
   }
 
   logout(): Promise<void> {

@@ -3,6 +3,7 @@ import {
   RelanceConfigRepository,
   StoredRelanceConfig,
 } from '../../src/relance/relance-config.repository';
+import { LinkMethod } from '../../src/relance/link-method';
 import { WhatsAppStatus } from '../../src/relance/whatsapp-status';
 
 type PublicRepository = Pick<
@@ -48,7 +49,11 @@ export class InMemoryRelanceConfigRepository implements PublicRepository {
     });
   }
 
-  markConnected(userId: string, at: Date, afterQrScan: boolean): Promise<void> {
+  markConnected(
+    userId: string,
+    at: Date,
+    linkedBy?: LinkMethod,
+  ): Promise<void> {
     return this.atomically(userId, (doc) => {
       Object.assign(doc, {
         whatsappStatus: 'connected',
@@ -56,7 +61,9 @@ export class InMemoryRelanceConfigRepository implements PublicRepository {
         lastConnectionCheck: at,
         disconnectedByUser: false,
       });
-      if (afterQrScan) doc.lastQrScanDate = at;
+      if (linkedBy)
+        Object.assign(doc, { lastLinkedAt: at, linkMethod: linkedBy });
+      if (linkedBy === 'qr') doc.lastQrScanDate = at;
       delete doc.lastConnectionFailure;
     });
   }

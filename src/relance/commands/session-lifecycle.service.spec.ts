@@ -287,4 +287,48 @@ describe('SessionLifecycleService', () => {
     });
     expect(reconnects.pending(USER)).toBeUndefined();
   });
+  describe('requestPairingCode', () => {
+    const PHONE = '33612345678';
+
+    it('answers with the code the socket got at its first QR, and the status says awaiting_pairing', async () => {
+      factory.onCreate = (socket) => setImmediate(() => socket.qr('qr-1'));
+      const outcome = await service.requestPairingCode(USER, PHONE);
+      expect(outcome).toEqual({
+        status: 'awaiting_pairing',
+        pairing: {
+          code: 'PAIR-0001',
+          expiresAt: expect.any(Date) as unknown,
+        },
+      });
+      expect(factory.latest(USER).pairingRequests).toEqual([PHONE]);
+      expect((await statuses.getStatus(USER)).status).toBe('awaiting_pairing');
+    });
+
+    it('answers connected for a linked user, without asking for a code', async () => {
+      await connectedUser();
+      await expect(service.requestPairingCode(USER, PHONE)).resolves.toEqual({
+        status: 'connected',
+      });
+      expect(factory.latest(USER).pairingRequests).toEqual([]);
+    });
+
+    it('answers disconnected when the attempt ends before any code, and connecting when nothing came in time', async () => {
+      factory.onCreate = (socket) => setImmediate(() => socket.close(428));
+      await expect(service.requestPairingCode(USER, PHONE)).resolves.toEqual({
+        status: 'disconnected',
+      });
+      factory.onCreate = undefined;
+      await expect(service.requestPairingCode(USER, PHONE)).resolves.toEqual({
+        status: 'connecting',
+      });
+    });
+
+    it('is refused with 503 once shutdown has begun', async () => {
+      service.refuseNewCommands();
+      await expect(
+        service.requestPairingCode(USER, PHONE),
+      ).rejects.toMatchObject({ status: 503 });
+      expect(factory.sockets).toHaveLength(0);
+    });
+  });
 });

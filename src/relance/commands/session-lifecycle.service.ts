@@ -12,20 +12,49 @@ import { SessionEvent, SessionEvents } from '../events/session-events';
 import { RelanceConfigRepository } from '../relance-config.repository';
 import { SessionSupervisor } from '../supervisor/session-supervisor';
 import { UserLocks } from '../supervisor/user-locks';
+import { PairingCode } from '../supervisor/whatsapp-socket';
+
+/** Still linking after the wait (ask again), or the attempt ended (GET /status says why). */
+type PendingOutcome = { status: 'connecting' | 'disconnected' };
 
 export type QrOutcome =
   | { status: 'awaiting_qr'; qr: string }
   | { status: 'connected' }
-  | { status: 'connecting' | 'disconnected' };
+  | PendingOutcome;
+
+export type PairingOutcome =
+  | { status: 'awaiting_pairing'; pairing: PairingCode }
+  | { status: 'connected' }
+  | PendingOutcome;
+
+const ends = (event: SessionEvent) =>
+  event.type === 'status' &&
+  (event.status === 'connected' || event.status === 'disconnected');
 
 const ANSWERS_QR_REQUEST = (event: SessionEvent) =>
-  event.type === 'qr' ||
-  (event.type === 'status' &&
-    (event.status === 'connected' || event.status === 'disconnected'));
+  event.type === 'qr' || ends(event);
+
+const ANSWERS_PAIRING_REQUEST = (event: SessionEvent) =>
+  event.type === 'pairing' || ends(event);
+
+const isPending = (start: { status: string }): start is { status: 'pending' } =>
+  start.status === 'pending';
+
+/** What a waited-for status event answers: connected, or the attempt ended; nothing yet is `connecting`. */
+function pendingOutcome(
+  event: SessionEvent | undefined,
+): { status: 'connected' } | PendingOutcome {
+  if (event?.type === 'status' && event.status === 'connected')
+    return { status: 'connected' };
+  if (event?.type === 'status' && event.status === 'disconnected')
+    return { status: 'disconnected' };
+  return { status: 'connecting' };
+}
 
 /**
- * The user's commands on their session: link (QR), disconnect, force reset.
- * Each runs under the user's lock; the socket side is the supervisor's.
+ * The user's commands on their session: link (QR or pairing code),
+ * disconnect, force reset. Each runs under the user's lock; the socket side
+ * is the supervisor's.
  */
 @Injectable()
 export class SessionLifecycleService {
@@ -44,33 +73,38 @@ export class SessionLifecycleService {
 
   /** Starts (or reuses) the user's socket and answers with its first QR, `connected`, or `connecting` after the wait. */
   async generateQRCode(userId: string): Promise<QrOutcome> {
-    this.refuseWhileShuttingDown();
-    const waiter = this.events.waitFor(
-      userId,
-      ANSWERS_QR_REQUEST,
-      this.config.qrWaitMs,
+    const answer = await this.startThenWait(userId, ANSWERS_QR_REQUEST, () =>
+      this.supervisor.startInteractive(userId),
     );
-    let immediate: QrOutcome | undefined;
-    try {
-      const start = await this.locks.run(userId, () =>
-        this.supervisor.startInteractive(userId),
-      );
-      if (start.status !== 'pending') immediate = start;
-    } catch (error) {
-      waiter.cancel();
-      throw error;
-    }
-    if (immediate) {
-      waiter.cancel();
-      return immediate;
-    }
-    const event = await waiter.promise;
+    if ('immediate' in answer) return answer.immediate;
+    const { event } = answer;
     if (event?.type === 'qr') return { status: 'awaiting_qr', qr: event.qr };
-    if (event?.type === 'status' && event.status === 'connected')
-      return { status: 'connected' };
-    if (event?.type === 'status' && event.status === 'disconnected')
-      return { status: 'disconnected' };
-    return { status: 'connecting' };
+    return pendingOutcome(event);
+  }
+
+  /**
+   * Like generateQRCode, but the user links by typing a code on the phone
+   * `phone` (international digits): answers with the code, `connected`, or
+   * `connecting` after the wait.
+   */
+  async requestPairingCode(
+    userId: string,
+    phone: string,
+  ): Promise<PairingOutcome> {
+    const answer = await this.startThenWait(
+      userId,
+      ANSWERS_PAIRING_REQUEST,
+      () => this.supervisor.startPairing(userId, phone),
+    );
+    if ('immediate' in answer) return answer.immediate;
+    const { event } = answer;
+    if (event?.type === 'pairing') {
+      return {
+        status: 'awaiting_pairing',
+        pairing: { code: event.code, expiresAt: event.expiresAt },
+      };
+    }
+    return pendingOutcome(event);
   }
 
   async disconnect(userId: string, force: boolean): Promise<void> {
@@ -83,6 +117,32 @@ export class SessionLifecycleService {
   /** From now on every command answers 503 (graceful shutdown). */
   refuseNewCommands(): void {
     this.shuttingDown = true;
+  }
+
+  /**
+   * Runs `start` under the user's lock, listening beforehand so no event is
+   * missed: an immediate answer from `start`, or the first event `answers`
+   * matches within WHATSAPP_QR_WAIT_MS (undefined when none came).
+   */
+  private async startThenWait<T extends { status: string }>(
+    userId: string,
+    answers: (event: SessionEvent) => boolean,
+    start: () => Promise<T | { status: 'pending' }>,
+  ): Promise<{ immediate: T } | { event: SessionEvent | undefined }> {
+    this.refuseWhileShuttingDown();
+    const waiter = this.events.waitFor(userId, answers, this.config.qrWaitMs);
+    let started: T | { status: 'pending' };
+    try {
+      started = await this.locks.run(userId, start);
+    } catch (error) {
+      waiter.cancel();
+      throw error;
+    }
+    if (!isPending(started)) {
+      waiter.cancel();
+      return { immediate: started };
+    }
+    return { event: await waiter.promise };
   }
 
   private refuseWhileShuttingDown(): void {

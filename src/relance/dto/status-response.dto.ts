@@ -1,4 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { LINK_METHODS } from '../link-method';
+import type { LinkMethod } from '../link-method';
 import { WHATSAPP_STATUSES } from '../whatsapp-status';
 import type { WhatsAppStatus } from '../whatsapp-status';
 
@@ -42,8 +44,33 @@ export class StatusResponseDto {
   @ApiPropertyOptional({ type: DisconnectReasonDto, nullable: true })
   lastDisconnectReason: DisconnectReasonDto | null;
 
-  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description:
+      'The last time a QR code was scanned to link this account (a link by pairing code leaves it unchanged)',
+  })
   lastQrScanDate: Date | null;
+
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: '2026-11-28T09:58:12.000Z',
+    description:
+      'The last time a device was linked, by QR code or pairing code',
+  })
+  lastLinkedAt: Date | null;
+
+  @ApiPropertyOptional({
+    enum: LINK_METHODS,
+    nullable: true,
+    example: 'code',
+    description:
+      'How that link was made: `qr` (a scanned QR code) or `code` (a pairing code typed on the phone)',
+  })
+  linkMethod: LinkMethod | null;
 
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
   lastConnectionCheck: Date | null;
@@ -78,6 +105,8 @@ export const STATUS_RESPONSE_EXAMPLES = {
     lastConnectionFailure: null,
     lastDisconnectReason: { code: 515, name: 'restartRequired' },
     lastQrScanDate: new Date('2026-11-20T08:00:00.000Z'),
+    lastLinkedAt: new Date('2026-11-20T08:00:00.000Z'),
+    linkMethod: 'qr',
     lastConnectionCheck: new Date('2026-11-28T10:15:00.000Z'),
     sessionStored: true,
   } satisfies StatusResponseDto,
@@ -87,7 +116,9 @@ export const STATUS_RESPONSE_EXAMPLES = {
     maxConnectionFailures: 3,
     lastConnectionFailure: new Date('2026-11-28T10:15:00.000Z'),
     lastDisconnectReason: { code: 428, name: 'connectionClosed' },
-    lastQrScanDate: new Date('2026-11-20T08:00:00.000Z'),
+    lastQrScanDate: null,
+    lastLinkedAt: new Date('2026-11-20T08:00:00.000Z'),
+    linkMethod: 'code',
     lastConnectionCheck: new Date('2026-11-28T10:15:00.000Z'),
     sessionStored: true,
     reconnectAttempt: 1,
@@ -100,6 +131,8 @@ export const STATUS_RESPONSE_EXAMPLES = {
     lastConnectionFailure: null,
     lastDisconnectReason: null,
     lastQrScanDate: null,
+    lastLinkedAt: null,
+    linkMethod: null,
     lastConnectionCheck: null,
     sessionStored: false,
   } satisfies StatusResponseDto,

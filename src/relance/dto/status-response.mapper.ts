@@ -13,6 +13,8 @@ export function toStatusResponse(status: SessionStatus): StatusResponseDto {
         }
       : null,
     lastQrScanDate: status.lastQrScanDate ?? null,
+    lastLinkedAt: status.lastLinkedAt ?? null,
+    linkMethod: status.linkMethod ?? null,
     lastConnectionCheck: status.lastConnectionCheck ?? null,
   };
 }

@@ -15,6 +15,7 @@ import { StatusResponseDto } from '../dto/status-response.dto';
 import {
   HeartbeatStreamEventDto,
   MessageStreamEventDto,
+  PairingStreamEventDto,
   QrStreamEventDto,
   StatusStreamEventDto,
 } from './dto/stream-events.dto';
@@ -49,6 +50,7 @@ function sseEvent(
   StatusResponseDto,
   StatusStreamEventDto,
   QrStreamEventDto,
+  PairingStreamEventDto,
   MessageStreamEventDto,
   HeartbeatStreamEventDto,
 )
@@ -62,8 +64,9 @@ export class RelanceEventsController {
     description: [
       'A `text/event-stream` that stays open. Each message has an `event:` name and a JSON `data:` line:',
       '- `snapshot` (first message): the same body as GET /api/relance/status;',
-      '- `status`: the connection changed state (`status`, and `connectionFailureCount` / `nextReconnectAt` when they changed; `reason` when the session stopped: `threshold`, `force`, `needs_qr`, `qr_expired`, `connection_replaced`, `user`, `not_linked`);',
+      '- `status`: the connection changed state (`status`, and `connectionFailureCount` / `nextReconnectAt` when they changed; `reason` when the session stopped: `threshold`, `force`, `needs_qr`, `qr_expired`, `pairing_expired`, `connection_replaced`, `user`, `not_linked`);',
       '- `qr`: a new QR code, as the raw string (`qr`) and a PNG data URL (`qrImage`);',
+      '- `pairing`: a pairing code to type on the phone instead (`pairingCode`, `expiresAt`), after POST /api/relance/pairing-code;',
       "- `message`: one of the caller's follow-up messages changed status (`messageId`, `status`, `error`);",
       '- `heartbeat`: every SSE_HEARTBEAT_MS (default 15 s), `{ "at": <ISO date> }`.',
       'The native browser EventSource cannot send an Authorization header: use a client that can (e.g. the `event-source-polyfill` package, or fetch with a stream reader).',
@@ -72,7 +75,7 @@ export class RelanceEventsController {
   @ApiProduces('text/event-stream')
   @ApiOkResponse({
     description:
-      'An event stream; the `data` of each event is one of these JSON objects (by event name: snapshot, status, qr, message, heartbeat)',
+      'An event stream; the `data` of each event is one of these JSON objects (by event name: snapshot, status, qr, pairing, message, heartbeat)',
     content: {
       'text/event-stream': {
         schema: {
@@ -80,6 +83,7 @@ export class RelanceEventsController {
             sseEvent('snapshot', StatusResponseDto),
             sseEvent('status', StatusStreamEventDto),
             sseEvent('qr', QrStreamEventDto),
+            sseEvent('pairing', PairingStreamEventDto),
             sseEvent('message', MessageStreamEventDto),
             sseEvent('heartbeat', HeartbeatStreamEventDto),
           ],

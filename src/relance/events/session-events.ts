@@ -9,6 +9,7 @@ export const STATUS_REASONS = [
   'force',
   'needs_qr',
   'qr_expired',
+  'pairing_expired',
   'connection_replaced',
   'user',
   'not_linked',
@@ -37,6 +38,8 @@ export type SessionEvent =
       reason?: StatusReason;
     }
   | { type: 'qr'; qr: string }
+  /** A pairing code to type on the phone instead of scanning; never logged. */
+  | { type: 'pairing'; code: string; expiresAt: Date }
   /** An unplanned close and what the RetryPolicy decided about it. */
   | { type: 'closed'; code?: number; outcome: DecisionOutcome }
   /** A close counted toward the threshold (`count` of `max`). */

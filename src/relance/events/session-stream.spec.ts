@@ -30,7 +30,7 @@ function streamWith(events: SessionEvents, heartbeatMs = 60_000) {
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('SessionStream', () => {
-  it('sends the snapshot, then the user’s status and QR events in order, its message statuses, and nothing else', async () => {
+  it('sends the snapshot, then the user’s status, QR and pairing-code events in order, its message statuses, and nothing else', async () => {
     const events = new SessionEvents();
     const received: MessageEvent[] = [];
     const subscription = streamWith(events)
@@ -43,6 +43,11 @@ describe('SessionStream', () => {
     });
     events.emit('u1', { type: 'closed', code: 428, outcome: 'transient' });
     events.emit('u1', { type: 'qr', qr: 'abc' });
+    events.emit('u1', {
+      type: 'pairing',
+      code: 'ABCD-EFGH',
+      expiresAt: new Date('2026-11-28T10:02:40.000Z'),
+    });
     events.emit('u2', { type: 'status', status: 'connected' });
     events.emit('u1', {
       type: 'failure',
@@ -56,7 +61,7 @@ describe('SessionStream', () => {
       messageId: 'm1',
       status: 'sent',
     });
-    await waitUntil(() => received.length >= 4, { what: 'four messages' });
+    await waitUntil(() => received.length >= 5, { what: 'five messages' });
     await flush();
     subscription.unsubscribe();
     expect(received).toEqual([
@@ -66,6 +71,13 @@ describe('SessionStream', () => {
       },
       { type: 'status', data: { status: 'connecting' } },
       { type: 'qr', data: { qr: 'abc', qrImage: 'data:image/png;base64,abc' } },
+      {
+        type: 'pairing',
+        data: {
+          pairingCode: 'ABCD-EFGH',
+          expiresAt: '2026-11-28T10:02:40.000Z',
+        },
+      },
       { type: 'message', data: { messageId: 'm1', status: 'sent' } },
     ]);
   });

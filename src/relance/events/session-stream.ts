@@ -11,18 +11,22 @@ export const STREAM_EVENT_TYPES = [
   'snapshot',
   'status',
   'qr',
+  'pairing',
   'message',
   'heartbeat',
 ] as const;
 export type StreamEventType = (typeof STREAM_EVENT_TYPES)[number];
 
-type RelayedEvent = SessionEventOf<'status' | 'qr' | 'messageStatus'>;
+type RelayedEvent = SessionEventOf<
+  'status' | 'qr' | 'pairing' | 'messageStatus'
+>;
 
 /** What a browser watching its own session is shown. */
 function isRelayed(event: SessionEvent): event is RelayedEvent {
   return (
     event.type === 'status' ||
     event.type === 'qr' ||
+    event.type === 'pairing' ||
     event.type === 'messageStatus'
   );
 }
@@ -98,6 +102,15 @@ export class SessionStream {
       return {
         type: 'qr',
         data: { qr: event.qr, qrImage: await this.qrImages.render(event.qr) },
+      };
+    }
+    if (event.type === 'pairing') {
+      return {
+        type: 'pairing',
+        data: {
+          pairingCode: event.code,
+          expiresAt: event.expiresAt.toISOString(),
+        },
       };
     }
     if (event.type === 'messageStatus') {

@@ -6,6 +6,8 @@ export interface CloseEvent {
   code?: number;
   /** The socket was showing a QR code and nobody had scanned it yet. */
   awaitingQr: boolean;
+  /** The socket had issued a pairing code and nobody had typed it yet (absent: no code). */
+  awaitingPairing?: boolean;
   /**
    * The socket ran on linked credentials (stored ones, or a scan on this
    * socket). A link attempt that never got a scan has nothing to reconnect.
@@ -23,6 +25,7 @@ export type ReconnectTiming = 'now' | 'later' | 'never';
 export type DecisionOutcome =
   | 'restart_required'
   | 'qr_expired'
+  | 'pairing_expired'
   | 'connection_replaced'
   | 'not_linked'
   | 'counted_failure'
@@ -39,6 +42,6 @@ export interface DisconnectDecision {
   reconnect: ReconnectTiming;
   /** The status to store: `connecting` while a reconnect follows, else `disconnected`. */
   status: WhatsAppStatus;
-  /** The user must link again (scan a QR) before this session can run. */
+  /** The user must link again (scan a QR or type a pairing code) before this session can run. */
   requiresQr: boolean;
 }

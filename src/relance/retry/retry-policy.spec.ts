@@ -18,6 +18,7 @@ const close = (
 ): CloseEvent => ({
   code,
   awaitingQr: false,
+  awaitingPairing: false,
   linked: true,
   ...extra,
 });
@@ -114,6 +115,48 @@ describe('RetryPolicy', () => {
       deleteSession: false,
       reconnect: 'never',
       requiresQr: true,
+    });
+  });
+
+  describe('a pairing code (linking by phone number) is a QR by other means', () => {
+    const awaitingPairing = (code: number | undefined) =>
+      close(code, { awaitingPairing: true, linked: false });
+
+    it.each([...counts, THRESHOLD])(
+      '408 while a code is pending is its expiry: not counted, no reconnect, a new code is needed (%i prior)',
+      (prior) => {
+        expect(
+          policy.decide(awaitingPairing(408), { failureCount: prior }),
+        ).toEqual<DisconnectDecision>({
+          outcome: 'pairing_expired',
+          countFailure: false,
+          failureCount: prior,
+          deleteSession: false,
+          reconnect: 'never',
+          status: 'disconnected',
+          requiresQr: true,
+        });
+      },
+    );
+
+    it.each([401, 403, 428, 440, 500, 503, undefined])(
+      'any other close before the code was typed ends the attempt uncounted (code %p)',
+      (code) => {
+        expect(
+          policy.decide(awaitingPairing(code), { failureCount: 2 }),
+        ).toMatchObject({
+          outcome: 'not_linked',
+          countFailure: false,
+          failureCount: 2,
+          reconnect: 'never',
+        });
+      },
+    );
+
+    it('515 once the code was typed restarts at once, as after a scan', () => {
+      expect(
+        policy.decide(awaitingPairing(515), { failureCount: 0 }),
+      ).toMatchObject({ outcome: 'restart_required', reconnect: 'now' });
     });
   });
 

@@ -54,10 +54,12 @@ export class RetryPolicy {
         requiresQr: false,
       };
     }
-    if (this.isQrExpiry(close)) {
+    if (this.isLinkExpiry(close)) {
+      // Nobody scanned the QR or typed the code in time: the user asks again.
       return {
         ...unchanged,
-        outcome: 'qr_expired',
+        outcome:
+          close.awaitingPairing === true ? 'pairing_expired' : 'qr_expired',
         reconnect: 'never',
         status: 'disconnected',
         requiresQr: true,
@@ -131,7 +133,11 @@ export class RetryPolicy {
     return code !== undefined && this.countedCodes.has(code);
   }
 
-  private isQrExpiry(close: CloseEvent): boolean {
-    return close.awaitingQr && close.code === TIMED_OUT;
+  /** Baileys closes a socket with 408 once its QR refs run out; a pairing code lives on those refs. */
+  private isLinkExpiry(close: CloseEvent): boolean {
+    return (
+      (close.awaitingQr || close.awaitingPairing === true) &&
+      close.code === TIMED_OUT
+    );
   }
 }

@@ -1,4 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { LINK_METHODS, type LinkMethod } from '../link-method';
 import { WHATSAPP_STATUSES, type WhatsAppStatus } from '../whatsapp-status';
 
 @Schema({ _id: false })
@@ -29,8 +30,16 @@ export class RelanceConfig {
   @Prop({ type: DisconnectReasonSchema })
   lastDisconnectReason?: DisconnectReason;
 
+  /** The last time a QR code was scanned (a device linked by code leaves it as it was). */
   @Prop()
   lastQrScanDate?: Date;
+
+  /** The last time a device was linked, by QR or by code. */
+  @Prop()
+  lastLinkedAt?: Date;
+
+  @Prop({ type: String, enum: LINK_METHODS })
+  linkMethod?: LinkMethod;
 
   @Prop()
   lastConnectionCheck?: Date;

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { LinkMethod } from '../link-method';
 import { ReconnectScheduler } from '../reconnect/reconnect-scheduler';
 import { RelanceConfigRepository } from '../relance-config.repository';
 import { RetryPolicy } from '../retry/retry-policy';
@@ -13,6 +14,8 @@ export interface SessionStatus {
   lastConnectionFailure?: Date;
   lastDisconnectReason?: { code: number; name: string };
   lastQrScanDate?: Date;
+  lastLinkedAt?: Date;
+  linkMethod?: LinkMethod;
   lastConnectionCheck?: Date;
   sessionStored: boolean;
   reconnectAttempt?: number;
@@ -43,6 +46,8 @@ export class SessionStatusReader {
       lastConnectionFailure: stored?.lastConnectionFailure,
       lastDisconnectReason: stored?.lastDisconnectReason,
       lastQrScanDate: stored?.lastQrScanDate,
+      lastLinkedAt: stored?.lastLinkedAt,
+      linkMethod: stored?.linkMethod,
       lastConnectionCheck: stored?.lastConnectionCheck,
       sessionStored,
       ...(pending

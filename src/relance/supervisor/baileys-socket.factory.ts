@@ -1,8 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import makeWASocket, { ConnectionState } from '@whiskeysockets/baileys';
+import makeWASocket, {
+  type BinaryNode,
+  ConnectionState,
+} from '@whiskeysockets/baileys';
 import { whatsappConfig } from '../../config/whatsapp.config';
 import { logLine } from '../../logging/log-line';
+import { displayPairingCode, LinkWindow } from './baileys-link-window';
 import { BaileysLoggerBridge } from './baileys-logger';
 import { routeMessageEvents } from './baileys-message-events';
 import { SessionCredentialStore } from '../credentials/session-credential-store';
@@ -61,8 +65,20 @@ export class BaileysSocketFactory extends WhatsAppSocketFactory {
       markOnlineOnConnect: false,
       syncFullHistory: false,
       ...(this.config.wsUrl ? { waWebSocketUrl: this.config.wsUrl } : {}),
+      ...(this.config.qrTimeoutMs
+        ? { qrTimeout: this.config.qrTimeoutMs }
+        : {}),
     });
+    const linkWindow = new LinkWindow(this.config.qrTimeoutMs);
+    sock.ws.on('CB:iq,type:set,pair-device', (node: BinaryNode) =>
+      linkWindow.open(node),
+    );
     sock.ev.on('creds.update', () => {
+      // Stored credentials mean "linked" to the whole service (restore,
+      // sessionStored, reconnects). A link attempt has nothing worth keeping:
+      // a pairing-code request even writes creds.me before the phone agreed.
+      // pair-success sets creds.account, and the first save writes it all.
+      if (!state.creds.account) return;
       saveCreds().catch((error: unknown) =>
         this.logger.error(
           logLine(
@@ -103,6 +119,19 @@ export class BaileysSocketFactory extends WhatsAppSocketFactory {
       isOnWhatsApp: async (phone) => {
         const [found] = (await sock.onWhatsApp(phone)) ?? [];
         return found?.exists === true;
+      },
+      requestPairingCode: async (phone) => {
+        const expiresAt = linkWindow.closesAt;
+        // Baileys' own rule: only on a registering socket that has shown a QR and is not registered yet.
+        if (!expiresAt || state.creds.registered || state.creds.account) {
+          throw new Error(
+            'This connection cannot issue a pairing code: it is linked, or not showing a QR',
+          );
+        }
+        return {
+          code: displayPairingCode(await sock.requestPairingCode(phone)),
+          expiresAt,
+        };
       },
     };
   }

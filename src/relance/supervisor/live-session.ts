@@ -1,12 +1,13 @@
+import { LinkMethod } from '../link-method';
 import { WhatsAppStatus } from '../whatsapp-status';
-import { WhatsAppSocket } from './whatsapp-socket';
+import { PairingCode, WhatsAppSocket } from './whatsapp-socket';
 
 /** How a socket is started. */
 export interface SessionStart {
-  /** Started by the user (GET /qr): it may show a QR code. Background starts never do. */
+  /** Started by the user (GET /qr, POST /pairing-code): it may link a device. Background starts never do. */
   interactive: boolean;
-  /** The device was linked by a QR scan just before this start (the 515 restart). */
-  afterQrScan: boolean;
+  /** The device was linked just before this start (the 515 restart), by a QR scan or a typed code. */
+  linkedBy?: LinkMethod;
   /** The socket runs on linked credentials. */
   linked: boolean;
   /**
@@ -14,6 +15,13 @@ export interface SessionStart {
    * decided by the previous close); unknown counts are read by the start's write.
    */
   failureCount?: number;
+  /** Link by code: the socket's first QR asks WhatsApp for a pairing code for this number instead. */
+  pairingPhone?: string;
+}
+
+/** A pairing code shown to the user, and the phone number it links to. */
+export interface PendingPairing extends PairingCode {
+  readonly phone: string;
 }
 
 /** What other classes may read of a live session. */
@@ -21,6 +29,7 @@ export interface LiveSessionView {
   readonly userId: string;
   readonly status: WhatsAppStatus;
   readonly latestQr?: string;
+  readonly pairing?: PendingPairing;
 }
 
 /**
@@ -30,13 +39,18 @@ export interface LiveSessionView {
 export class LiveSession implements LiveSessionView {
   socket?: WhatsAppSocket;
   status: WhatsAppStatus = 'connecting';
+  /** The socket's latest QR, kept while a pairing code is shown too (GET /qr switches back to it). */
   latestQr?: string;
+  /** The code the user is asked to type, while the status is `awaiting_pairing`. */
+  pairing?: PendingPairing;
+  /** A code was asked for before the socket showed any QR: its first QR asks for one. */
+  pairingPhone?: string;
   /** Set before we end the socket ourselves; its later events are ignored. */
   ended = false;
-  /** Baileys reported a new login (QR scanned) on this socket. */
+  /** Baileys reported a new login (QR scanned or code typed) on this socket. */
   paired = false;
   interactive: boolean;
-  readonly afterQrScan: boolean;
+  readonly linkedBy?: LinkMethod;
   linked: boolean;
   /** The consecutive failure count stored for the user, as of this socket's start. */
   failureCount = 0;
@@ -46,7 +60,13 @@ export class LiveSession implements LiveSessionView {
     start: SessionStart,
   ) {
     this.interactive = start.interactive;
-    this.afterQrScan = start.afterQrScan;
+    this.linkedBy = start.linkedBy;
     this.linked = start.linked;
+    this.pairingPhone = start.pairingPhone;
+  }
+
+  /** How a new login on this socket happened: what the user was last shown. */
+  get linkMethodInUse(): LinkMethod {
+    return this.status === 'awaiting_pairing' ? 'code' : 'qr';
   }
 }

@@ -275,4 +275,171 @@ describe('SessionSupervisor applies each RetryPolicy decision end to end', () =>
     expect(h.events).toContainEqual({ type: 'reset', reason: 'needs_qr' });
     expect(h.credentials.has(USER)).toBe(true);
   });
+  describe('linking by pairing code', () => {
+    const PHONE = '33612345678';
+
+    /** POST /pairing-code on a fresh user, then the socket's first QR: the code it asked for instead. */
+    async function codeShown(): Promise<void> {
+      await expect(h.supervisor.startPairing(USER, PHONE)).resolves.toEqual({
+        status: 'pending',
+      });
+      h.factory.latest(USER).qr('qr-1');
+      await settle();
+    }
+
+    it('asks for a code at the first QR instead of showing it, and announces awaiting_pairing', async () => {
+      await codeShown();
+      const socket = h.factory.latest(USER);
+      expect(socket.pairingRequests).toEqual([PHONE]);
+      expect(types(h.events)).not.toContain('qr');
+      expect(h.events).toContainEqual(
+        expect.objectContaining({ type: 'status', status: 'awaiting_pairing' }),
+      );
+      expect(h.events.at(-1)).toEqual({
+        type: 'pairing',
+        code: 'PAIR-0001',
+        expiresAt: expect.any(Date) as unknown,
+      });
+      expect(stored(h)?.whatsappStatus).toBe('awaiting_pairing');
+      expect(h.supervisor.live(USER)?.status).toBe('awaiting_pairing');
+    });
+
+    it('publishes nothing for the QR refreshes that follow, and answers the same code again for the same number', async () => {
+      await codeShown();
+      h.events.length = 0;
+      h.factory.latest(USER).qr('qr-2');
+      await settle();
+      expect(h.events).toEqual([]);
+      const again = await h.supervisor.startPairing(USER, PHONE);
+      expect(again).toMatchObject({
+        status: 'awaiting_pairing',
+        pairing: { code: 'PAIR-0001', phone: PHONE },
+      });
+      expect(h.factory.latest(USER).pairingRequests).toEqual([PHONE]);
+    });
+
+    it('asks the socket already showing a QR, and another number gets its own code on that socket', async () => {
+      await h.supervisor.startInteractive(USER);
+      h.factory.latest(USER).qr('qr-1');
+      await settle();
+      await expect(h.supervisor.startPairing(USER, PHONE)).resolves.toEqual({
+        status: 'awaiting_pairing',
+        pairing: expect.objectContaining({ code: 'PAIR-0001' }) as unknown,
+      });
+      await expect(
+        h.supervisor.startPairing(USER, '33699999999'),
+      ).resolves.toMatchObject({ pairing: { code: 'PAIR-0002' } });
+      expect(h.factory.socketsFor(USER)).toHaveLength(1);
+    });
+
+    it('GET /qr while a code is shown switches back to the latest QR', async () => {
+      await codeShown();
+      h.factory.latest(USER).qr('qr-2');
+      await settle();
+      h.events.length = 0;
+      await expect(h.supervisor.startInteractive(USER)).resolves.toEqual({
+        status: 'awaiting_qr',
+        qr: 'qr-2',
+      });
+      expect(h.supervisor.live(USER)).toMatchObject({
+        status: 'awaiting_qr',
+        pairing: undefined,
+      });
+      expect(h.events).toEqual([
+        {
+          type: 'status',
+          status: 'awaiting_qr',
+          previousStatus: 'awaiting_pairing',
+        },
+        { type: 'qr', qr: 'qr-2' },
+      ]);
+    });
+
+    it.each([0, 2])(
+      '408 while the code is pending is its expiry: nothing counted (%i prior), no reconnect, reason pairing_expired',
+      async (prior) => {
+        h.repository.docs.set(USER, {
+          userId: USER,
+          whatsappStatus: 'disconnected',
+          connectionFailureCount: prior,
+          disconnectedByUser: false,
+        });
+        await codeShown();
+        h.factory.latest(USER).close(408);
+        await settle();
+        expect(stored(h)).toMatchObject({
+          connectionFailureCount: prior,
+          whatsappStatus: 'disconnected',
+        });
+        expect(h.reconnects.pending(USER)).toBeUndefined();
+        expect(types(h.events)).not.toContain('failure');
+        expect(h.events.at(-1)).toMatchObject({
+          type: 'status',
+          status: 'disconnected',
+          reason: 'pairing_expired',
+        });
+      },
+    );
+
+    it('a code typed on the phone: the 515 restarts at once and the open stores linkMethod code, not a QR scan', async () => {
+      await codeShown();
+      const linking = h.factory.latest(USER);
+      linking.paired();
+      linking.close(515);
+      await settle();
+      expect(h.factory.socketsFor(USER)).toHaveLength(2);
+      h.factory.latest(USER).open();
+      await settle();
+      expect(stored(h)).toMatchObject({
+        whatsappStatus: 'connected',
+        connectionFailureCount: 0,
+        linkMethod: 'code',
+        lastLinkedAt: expect.any(Date) as unknown,
+      });
+      expect(stored(h)?.lastQrScanDate).toBeUndefined();
+      expect(types(h.events)).not.toContain('failure');
+    });
+
+    it('a QR scanned after all stores linkMethod qr', async () => {
+      await codeShown();
+      await h.supervisor.startInteractive(USER);
+      h.factory.latest(USER).paired();
+      h.factory.latest(USER).close(515);
+      await settle();
+      h.factory.latest(USER).open();
+      await settle();
+      expect(stored(h)).toMatchObject({ linkMethod: 'qr' });
+      expect(stored(h)?.lastQrScanDate).toBeInstanceOf(Date);
+    });
+
+    it('a socket that cannot give a code ends the attempt as disconnected (not_linked)', async () => {
+      h.factory.onCreate = (socket) => {
+        socket.pairingBehaviour = 'reject';
+      };
+      await codeShown();
+      expect(h.factory.latest(USER).ended).toBe(true);
+      expect(h.supervisor.live(USER)).toBeUndefined();
+      expect(stored(h)?.whatsappStatus).toBe('disconnected');
+      expect(h.events.at(-1)).toMatchObject({
+        type: 'status',
+        status: 'disconnected',
+        reason: 'not_linked',
+      });
+      expect(types(h.events)).not.toContain('pairing');
+    });
+
+    it('a user with a stored session who asks for a code just connects', async () => {
+      h.credentials.plant(USER);
+      await expect(h.supervisor.startPairing(USER, PHONE)).resolves.toEqual({
+        status: 'pending',
+      });
+      h.factory.latest(USER).open();
+      await settle();
+      await expect(h.supervisor.startPairing(USER, PHONE)).resolves.toEqual({
+        status: 'connected',
+      });
+      expect(h.factory.latest(USER).pairingRequests).toEqual([]);
+      expect(stored(h)?.linkMethod).toBeUndefined();
+    });
+  });
 });

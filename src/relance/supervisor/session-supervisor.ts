@@ -22,6 +22,7 @@ import { LiveSession, LiveSessionView, SessionStart } from './live-session';
 import { SessionNotConnectedError, SessionSender } from './session-sender';
 import { UserLocks } from './user-locks';
 import {
+  PairingCode,
   SocketClose,
   SocketHandlers,
   WhatsAppSocketFactory,
@@ -36,9 +37,16 @@ export type InteractiveStart =
   | { status: 'awaiting_qr'; qr: string }
   | { status: 'pending' };
 
+/** What a user's POST /pairing-code finds before any wait. */
+export type PairingStart =
+  | { status: 'connected' }
+  | { status: 'awaiting_pairing'; pairing: PairingCode }
+  | { status: 'pending' };
+
 const REASON_FOR_STOP: Partial<Record<DecisionOutcome, StatusReason>> = {
   threshold_reached: 'threshold',
   qr_expired: 'qr_expired',
+  pairing_expired: 'pairing_expired',
   connection_replaced: 'connection_replaced',
   not_linked: 'not_linked',
 };
@@ -107,24 +115,45 @@ export class SessionSupervisor implements SessionSender {
     this.reconnects.cancel(userId);
     const live = this.sessions.get(userId);
     if (live?.status === 'connected') return { status: 'connected' };
-    if (live?.latestQr) return { status: 'awaiting_qr', qr: live.latestQr };
+    if (live?.latestQr) {
+      // Back from a pairing code to the QR, if need be: the user asked for one.
+      if (live.status !== 'awaiting_qr') await this.showQr(live, live.latestQr);
+      return { status: 'awaiting_qr', qr: live.latestQr };
+    }
     if (live) {
       // A background start in progress: let it show a QR now that the user asks for one.
       live.interactive = true;
+      live.pairingPhone = undefined;
       return { status: 'pending' };
     }
-    const stored = await this.repository.markConnecting(userId, new Date());
-    let failureCount = stored.connectionFailureCount;
-    if (this.policy.mustResetBeforeQr(failureCount)) {
-      await this.resetBeforeQr(userId, failureCount);
-      failureCount = 0;
+    await this.startLinkAttempt(userId);
+    return { status: 'pending' };
+  }
+
+  /**
+   * POST /pairing-code under the user's lock: the code already shown for
+   * this number, a code from the live socket's QR session, or a new socket
+   * whose first QR asks for a code instead.
+   */
+  async startPairing(userId: string, phone: string): Promise<PairingStart> {
+    this.reconnects.cancel(userId);
+    const live = this.sessions.get(userId);
+    if (live?.status === 'connected') return { status: 'connected' };
+    if (live?.pairing?.phone === phone)
+      return { status: 'awaiting_pairing', pairing: live.pairing };
+    if (live?.latestQr) {
+      await this.requestCode(live, phone);
+      return live.pairing
+        ? { status: 'awaiting_pairing', pairing: live.pairing }
+        : { status: 'pending' };
     }
-    await this.startSocket(userId, {
-      interactive: true,
-      afterQrScan: false,
-      linked: await this.credentials.hasCredentials(userId),
-      failureCount,
-    });
+    if (live) {
+      // Connecting (a stored session, or a QR not shown yet): a QR, if one comes, asks for a code.
+      live.interactive = true;
+      live.pairingPhone = phone;
+      return { status: 'pending' };
+    }
+    await this.startLinkAttempt(userId, phone);
     return { status: 'pending' };
   }
 
@@ -181,12 +210,27 @@ export class SessionSupervisor implements SessionSender {
     if (this.sessions.has(userId)) return 'already_live';
     if (!(await this.credentials.hasCredentials(userId)))
       return 'no_credentials';
-    await this.startSocket(userId, {
-      interactive: false,
-      afterQrScan: false,
-      linked: true,
-    });
+    await this.startSocket(userId, { interactive: false, linked: true });
     return 'started';
+  }
+
+  /** A user-started socket: it connects stored credentials, or shows a QR (or asks for a code for `pairingPhone`). */
+  private async startLinkAttempt(
+    userId: string,
+    pairingPhone?: string,
+  ): Promise<void> {
+    const stored = await this.repository.markConnecting(userId, new Date());
+    let failureCount = stored.connectionFailureCount;
+    if (this.policy.mustResetBeforeQr(failureCount)) {
+      await this.resetBeforeQr(userId, failureCount);
+      failureCount = 0;
+    }
+    await this.startSocket(userId, {
+      interactive: true,
+      linked: await this.credentials.hasCredentials(userId),
+      failureCount,
+      ...(pairingPhone === undefined ? {} : { pairingPhone }),
+    });
   }
 
   private async resetBeforeQr(userId: string, count: number): Promise<void> {
@@ -306,6 +350,19 @@ export class SessionSupervisor implements SessionSender {
       return;
     }
     session.latestQr = qr;
+    if (session.pairingPhone !== undefined) {
+      await this.requestCode(session, session.pairingPhone);
+      return;
+    }
+    // While a code is shown, refreshed QRs wait for a GET /qr; the code stays valid meanwhile.
+    if (session.status === 'awaiting_pairing') return;
+    await this.showQr(session, qr);
+  }
+
+  private async showQr(session: LiveSession, qr: string): Promise<void> {
+    const { userId } = session;
+    session.pairing = undefined;
+    session.pairingPhone = undefined;
     if (session.status !== 'awaiting_qr') {
       await this.repository.setStatus(userId, 'awaiting_qr', new Date());
       session.status = 'awaiting_qr';
@@ -314,17 +371,53 @@ export class SessionSupervisor implements SessionSender {
     this.events.emit(userId, { type: 'qr', qr });
   }
 
+  /**
+   * Asks the socket (which has shown a QR) for a pairing code for `phone`. A
+   * socket that cannot give one ends this link attempt; the user asks again
+   * and a new socket starts.
+   */
+  private async requestCode(
+    session: LiveSession,
+    phone: string,
+  ): Promise<void> {
+    const { userId } = session;
+    session.pairingPhone = undefined;
+    let pairing: PairingCode;
+    try {
+      if (!session.socket) throw new Error('the socket is not started yet');
+      pairing = await session.socket.requestPairingCode(phone);
+    } catch (error) {
+      if (!this.isCurrent(session)) return;
+      // Neither the phone number nor the code is logged.
+      this.logger.warn(
+        logLine(
+          `Could not get a pairing code for user ${userId} (${(error as Error).message}); ending this link attempt`,
+          { userId },
+        ),
+      );
+      this.end(session);
+      await this.repository.setStatus(userId, 'disconnected', new Date());
+      this.announce(userId, 'disconnected', { reason: 'not_linked' });
+      return;
+    }
+    if (!this.isCurrent(session)) return;
+    session.pairing = { phone, ...pairing };
+    if (session.status !== 'awaiting_pairing') {
+      await this.repository.setStatus(userId, 'awaiting_pairing', new Date());
+      session.status = 'awaiting_pairing';
+      this.announce(userId, 'awaiting_pairing');
+    }
+    this.events.emit(userId, { type: 'pairing', ...pairing });
+  }
+
   private async onOpen(session: LiveSession): Promise<void> {
     if (!this.isCurrent(session)) return;
     const { userId } = session;
     session.latestQr = undefined;
+    session.pairing = undefined;
     // The next failure starts the backoff again at attempt 1.
     this.reconnects.cancel(userId);
-    await this.repository.markConnected(
-      userId,
-      new Date(),
-      session.afterQrScan,
-    );
+    await this.repository.markConnected(userId, new Date(), session.linkedBy);
     // Only once stored: GET /status pairs this live status with the stored count and scan date.
     session.status = 'connected';
     session.linked = true;
@@ -346,6 +439,7 @@ export class SessionSupervisor implements SessionSender {
       {
         code: close.code,
         awaitingQr: session.status === 'awaiting_qr',
+        awaitingPairing: session.status === 'awaiting_pairing',
         linked: session.linked,
       },
       { failureCount: session.failureCount },
@@ -430,12 +524,15 @@ export class SessionSupervisor implements SessionSender {
     const { userId } = session;
     const connectionFailureCount = decision.failureCount;
     if (decision.reconnect === 'now') {
-      // 515 after a scan: a new socket at once, carrying on as the same (possibly interactive) session.
+      // 515 after a scan or a typed code: a new socket at once, carrying on as the same (possibly interactive) session.
+      const linkedBy = session.paired
+        ? session.linkMethodInUse
+        : session.linkedBy;
       this.restartNow(userId, {
         interactive: session.interactive,
-        afterQrScan: session.paired || session.afterQrScan,
         linked: true,
         failureCount: connectionFailureCount,
+        ...(linkedBy ? { linkedBy } : {}),
       });
       return;
     }
@@ -499,7 +596,6 @@ export class SessionSupervisor implements SessionSender {
         }
         await this.startSocket(userId, {
           interactive: false,
-          afterQrScan: false,
           linked: true,
           failureCount,
         });

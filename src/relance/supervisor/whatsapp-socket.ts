@@ -1,5 +1,13 @@
 import { ReceiptStatus } from '../events/session-events';
 
+/** A code to type in WhatsApp > Linked devices > "Link with phone number instead". */
+export interface PairingCode {
+  /** As WhatsApp shows it and the user types it, e.g. `ABCD-EFGH`. */
+  code: string;
+  /** When the socket stops accepting it (its link window closes with a 408). */
+  expiresAt: Date;
+}
+
 /** A close as reported by the socket. */
 export interface SocketClose {
   code?: number;
@@ -29,6 +37,12 @@ export interface WhatsAppSocket {
   sendText(to: string, text: string, messageId: string): Promise<void>;
   /** Whether the phone number (digits) has a WhatsApp account. */
   isOnWhatsApp(phone: string): Promise<boolean>;
+  /**
+   * Asks WhatsApp for a code that links this (not yet linked) socket to the
+   * phone `phone` (international digits) instead of a QR scan. Valid only once
+   * the socket has shown a QR; rejects if it is linked or closed.
+   */
+  requestPairingCode(phone: string): Promise<PairingCode>;
 }
 
 /** The port to WhatsApp: production binds Baileys, tests bind fakes. */

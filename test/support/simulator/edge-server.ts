@@ -11,13 +11,19 @@ import { EdgeConnection } from './edge-connection';
 import { DeviceMailbox } from './messaging/device-mailbox';
 import { Messaging } from './messaging/messaging';
 import { answerMessagingIq } from './messaging/messaging-iqs';
+import { LinkCodes } from './link-code-pairing';
 import {
   buildSignedDeviceIdentity,
   isValidDeviceSignature,
   parseQr,
+  type CompanionIdentity,
   type ParsedQr,
 } from './pairing';
-import { PhoneDirectory, type DeviceRecord } from './phone-directory';
+import {
+  PhoneDirectory,
+  type DeviceRecord,
+  type PhoneAccount,
+} from './phone-directory';
 import { reportFailure } from './report-failure';
 import { answerSessionIq } from './session-iqs';
 import { CompanionKeys } from './signal/companion-keys';
@@ -49,6 +55,7 @@ const QR_REFS_PER_REGISTRATION = 6;
 export class EdgeServer {
   readonly phones = new PhoneDirectory();
   readonly messaging: Messaging;
+  private readonly linkCodes: LinkCodes;
   private readonly connections = new Map<number, EdgeConnection>();
   private readonly mailbox = new DeviceMailbox({
     liveConnection: (jid) =>
@@ -65,6 +72,7 @@ export class EdgeServer {
     private readonly options: Required<WaSimulatorOptions>,
   ) {
     this.messaging = new Messaging(this.phones, log, this.mailbox);
+    this.linkCodes = new LinkCodes(log, options.replyTimeoutMs);
   }
 
   accept(ws: WebSocket): void {
@@ -97,13 +105,42 @@ export class EdgeServer {
   async pair(qr: string, options: ScanOptions): Promise<LinkedDevice> {
     const parsed = parseQr(qr);
     const conn = this.registrationConnectionFor(parsed);
-    const signal = conn.registrationKeys;
-    if (!signal) throw new Error(`conn ${conn.id} registered without keys`);
-    const account = this.phones.accountFor(
+    return this.linkCompanion(conn, parsed, this.accountFor(options), options);
+  }
+
+  /** See WaSimulator.enterCode. */
+  async enterCode(
+    phone: SimUser,
+    code: string,
+    options: ScanOptions,
+  ): Promise<LinkedDevice> {
+    const account = this.phones.accountFor(phone);
+    const companion = await this.linkCodes.enterCode(account, code);
+    return this.linkCompanion(companion.conn, companion, account, options);
+  }
+
+  private accountFor(options: ScanOptions): PhoneAccount {
+    return this.phones.accountFor(
       options.phone === undefined
         ? this.phones.assignPhone()
         : simUserOf(options.phone),
     );
+  }
+
+  /**
+   * The phone links the registering companion on `conn`: pair-success with a signed device identity, the
+   * companion's pair-device-sign, then a request to restart (515). The same for a QR scan and a code.
+   */
+  private async linkCompanion(
+    conn: EdgeConnection,
+    companion: CompanionIdentity,
+    account: PhoneAccount,
+    options: ScanOptions,
+  ): Promise<LinkedDevice> {
+    const signal = conn.registrationKeys;
+    const noiseKey = conn.clientNoiseKey;
+    if (!signal || !noiseKey)
+      throw new Error(`conn ${conn.id} registered without keys`);
     const device = this.phones.newDevice(account);
     this.log.record({
       type: 'pair-success',
@@ -116,22 +153,21 @@ export class EdgeServer {
       pairSuccessStanza(
         conn.newStanzaId(),
         device,
-        buildSignedDeviceIdentity(account.accountKeys, device.deviceId, parsed),
+        buildSignedDeviceIdentity(
+          account.accountKeys,
+          device.deviceId,
+          companion,
+        ),
         options.businessName,
       ),
       this.options.replyTimeoutMs,
     );
-    if (!isValidDeviceSignature(reply, account.accountKeys.public, parsed)) {
+    if (!isValidDeviceSignature(reply, account.accountKeys.public, companion)) {
       throw new Error(
         `client answered pair-success without a valid device signature on conn ${conn.id}`,
       );
     }
-    this.phones.link(
-      device,
-      parsed.noiseKey,
-      this.options.initialPreKeyCount,
-      signal,
-    );
+    this.phones.link(device, noiseKey, this.options.initialPreKeyCount, signal);
     this.log.record({
       type: 'paired',
       conn: conn.id,
@@ -303,6 +339,7 @@ export class EdgeServer {
   ): Promise<void> {
     const child = firstChild(node);
     const answer =
+      this.linkCodes.answer(conn, node, child) ??
       answerMessagingIq(this.phones, node, child) ??
       answerSessionIq(
         {

@@ -1,6 +1,7 @@
 /**
- * What the simulated phone does when it scans a linking QR: read the QR, sign the companion's device
- * identity with its ADV account key, and check the companion's counter-signature
+ * What the simulated phone does when it links a companion (by QR, or by code: see link-code-pairing.ts): read
+ * the QR, sign the companion's device identity with its ADV account key, and check the companion's
+ * counter-signature
  * (mirrors configureSuccessfulPairing in lib/Utils/validate-connection.js).
  */
 import { randomInt } from 'node:crypto';
@@ -15,11 +16,16 @@ import {
   type KeyPair,
 } from '@whiskeysockets/baileys';
 
-export interface ParsedQr {
+/** What the phone must know of a companion to sign its device identity: from its QR, or a link-code exchange. */
+export interface CompanionIdentity {
+  readonly identityKey: Buffer;
+  /** Keys the HMAC around the signed identity (the QR's adv secret, or the one the code exchange derived). */
+  readonly advSecret: Buffer;
+}
+
+export interface ParsedQr extends CompanionIdentity {
   readonly ref: string;
   readonly noiseKey: Buffer;
-  readonly identityKey: Buffer;
-  readonly advSecret: Buffer;
   readonly platformId: string;
 }
 
@@ -52,12 +58,12 @@ export const parseQr = (qr: string): ParsedQr => {
 
 /**
  * What the phone sends in <device-identity>: the device details signed by the account key over
- * [6,0] + details + companion identity key, wrapped with an HMAC keyed by the QR's adv secret.
+ * [6,0] + details + companion identity key, wrapped with an HMAC keyed by the companion's adv secret.
  */
 export const buildSignedDeviceIdentity = (
   accountKeys: KeyPair,
   deviceId: number,
-  qr: ParsedQr,
+  companion: CompanionIdentity,
 ): Uint8Array => {
   const deviceDetails = proto.ADVDeviceIdentity.encode({
     rawId: randomInt(1, 2 ** 31),
@@ -68,7 +74,11 @@ export const buildSignedDeviceIdentity = (
   }).finish();
   const accountSignature = Curve.sign(
     accountKeys.private,
-    Buffer.concat([WA_ADV_ACCOUNT_SIG_PREFIX, deviceDetails, qr.identityKey]),
+    Buffer.concat([
+      WA_ADV_ACCOUNT_SIG_PREFIX,
+      deviceDetails,
+      companion.identityKey,
+    ]),
   );
   const signedIdentity = proto.ADVSignedDeviceIdentity.encode({
     details: deviceDetails,
@@ -77,7 +87,7 @@ export const buildSignedDeviceIdentity = (
   }).finish();
   return proto.ADVSignedDeviceIdentityHMAC.encode({
     details: signedIdentity,
-    hmac: hmacSign(signedIdentity, qr.advSecret),
+    hmac: hmacSign(signedIdentity, companion.advSecret),
   }).finish();
 };
 
@@ -85,7 +95,7 @@ export const buildSignedDeviceIdentity = (
 export const isValidDeviceSignature = (
   reply: BinaryNode,
   accountPublicKey: Uint8Array,
-  qr: ParsedQr,
+  companion: CompanionIdentity,
 ): boolean => {
   const identityNode = getBinaryNodeChild(
     getBinaryNodeChild(reply, 'pair-device-sign'),
@@ -97,8 +107,8 @@ export const isValidDeviceSignature = (
   const message = Buffer.concat([
     WA_ADV_DEVICE_SIG_PREFIX,
     signed.details,
-    qr.identityKey,
+    companion.identityKey,
     accountPublicKey,
   ]);
-  return Curve.verify(qr.identityKey, message, signed.deviceSignature);
+  return Curve.verify(companion.identityKey, message, signed.deviceSignature);
 };

@@ -47,6 +47,23 @@ export type SimEvent =
       readonly jid: string;
       readonly lid: string;
     })
+  /** A registering companion asked to be linked by code to `user`'s phone (companion_hello). */
+  | (SimEventBase & {
+      readonly type: 'link-code-requested';
+      readonly user: SimUser;
+      readonly ref: string;
+    })
+  /** `user` typed a code on the phone: the phone sent the companion its half of the key exchange. */
+  | (SimEventBase & {
+      readonly type: 'link-code-entered';
+      readonly user: SimUser;
+    })
+  /** The phone could not open the companion's key bundle: the companion is told nothing. */
+  | (SimEventBase & {
+      readonly type: 'link-code-refused';
+      readonly user: SimUser;
+      readonly reason: 'wrong-code';
+    })
   | (SimEventBase & {
       readonly type: 'paired';
       readonly user: SimUser;

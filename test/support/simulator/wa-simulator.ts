@@ -4,8 +4,9 @@
  * certificate first (`trustWaSimulatorRoot` in ../wa-simulator-trust.ts).
  *
  * What it covers
- * - Lifecycle: QR registration, pairing by a simulated phone (scan), the 515 restart, login with stored
- *   creds (noise key checked), stream errors on demand (kick), refused logins, the client's own logout.
+ * - Lifecycle: QR registration, pairing by a simulated phone (scan, or a typed link code: enterCode), the 515
+ *   restart, login with stored creds (noise key checked), stream errors on demand (kick), refused logins,
+ *   the client's own logout.
  * - 1:1 text messaging, end to end encrypted with the libsignal Baileys ships:
  *   - every number given to addContact (and every phone that scanned) is on WhatsApp: usync answers its
  *     devices, its LID and contact type="in"; any other number is not (type="out", no device), so
@@ -36,7 +37,8 @@
  * after each fresh device lookup, and libsignal then prints "Closing session" through console.info.
  *
  * Parts: framing.ts + noise.ts (transport), edge-connection.ts (one socket), edge-server.ts (protocol),
- * pairing.ts + phone-directory.ts (accounts and devices), session-iqs.ts and messaging/ (iqs and messages),
+ * pairing.ts + phone-directory.ts (accounts and devices), link-code-pairing.ts + link-code-crypto.ts (linking
+ * by code), session-iqs.ts and messaging/ (iqs and messages),
  * signal/ (keys and sessions), sim-events.ts (the log).
  */
 import type { AddressInfo } from 'node:net';
@@ -124,6 +126,22 @@ export class WaSimulator {
    */
   scan(qr: string, options: ScanOptions = {}): Promise<LinkedDevice> {
     return this.edge.pair(qr, options);
+  }
+
+  /**
+   * Acts as the phone `phone` whose user typed `code` in WhatsApp > Linked devices > "Link with phone number
+   * instead": answers the companion that asked for a code for this number (waiting up to replyTimeoutMs for
+   * its request), completes the key exchange, then links it as after a scan (pair-success, 515). The code is
+   * read as a user types it: "ABCD-EFGH" or "abcdefgh".
+   * A wrong code rejects, as the phone says it could not link; the companion is told nothing, so it keeps
+   * waiting until its QR refs run out (408) unless the right code follows.
+   */
+  enterCode(
+    phone: string,
+    code: string,
+    options: Omit<ScanOptions, 'phone'> = {},
+  ): Promise<LinkedDevice> {
+    return this.edge.enterCode(simUserOf(phone), code, options);
   }
 
   // ------------------------------------------------------------------ server-side controls

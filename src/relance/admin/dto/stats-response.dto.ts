@@ -54,6 +54,9 @@ export class StatusCountsDto {
   @ApiProperty({ example: 1 })
   awaiting_qr: number;
 
+  @ApiProperty({ example: 0 })
+  awaiting_pairing: number;
+
   @ApiProperty({ example: 14 })
   disconnected: number;
 }
@@ -110,6 +113,12 @@ export const STATS_RESPONSE_EXAMPLE = {
     since: new Date('2026-11-27T10:15:00.000Z'),
     count: 5,
   },
-  byStatus: { connected: 120, connecting: 3, awaiting_qr: 1, disconnected: 14 },
+  byStatus: {
+    connected: 120,
+    connecting: 3,
+    awaiting_qr: 1,
+    awaiting_pairing: 1,
+    disconnected: 14,
+  },
   generatedAt: new Date('2026-11-28T10:15:00.000Z'),
 } satisfies RelanceStatsResponseDto;

@@ -26,7 +26,7 @@ export class StatusStreamEventDto {
     enum: STATUS_REASONS,
     example: 'threshold',
     description:
-      'Why the session stopped: threshold (N consecutive failures, session deleted), force (the user reset), needs_qr (the stored session needs a new scan), qr_expired, connection_replaced, user (normal disconnect), not_linked (a link attempt ended before any scan). A new QR comes from GET /api/relance/qr.',
+      'Why the session stopped: threshold (N consecutive failures, session deleted), force (the user reset), needs_qr (the stored session needs a new scan), qr_expired, pairing_expired (nobody typed the pairing code in time), connection_replaced, user (normal disconnect), not_linked (a link attempt ended before any scan or code). A new QR comes from GET /api/relance/qr, a new pairing code from POST /api/relance/pairing-code.',
   })
   reason?: StatusReason;
 }
@@ -52,6 +52,24 @@ export class QrStreamEventDto {
 
   @ApiProperty({ example: 'data:image/png;base64,iVBORw0KGgo…' })
   qrImage: string;
+}
+
+/** `event: pairing`: a pairing code to type on the phone instead of scanning a QR. */
+export class PairingStreamEventDto {
+  @ApiProperty({
+    example: 'ABCD-EFGH',
+    description:
+      'Type it in WhatsApp > Linked devices > Link a device > Link with phone number instead',
+  })
+  pairingCode: string;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    example: '2026-11-28T10:02:40.000Z',
+    description: 'After this the code no longer links; ask for a new one',
+  })
+  expiresAt: string;
 }
 
 /** `event: heartbeat`: sent every SSE_HEARTBEAT_MS so proxies keep the stream open. */
