@@ -6,7 +6,15 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'coverage/**', 'data/**', 'sessions/**', 'test-artifacts/**', 'node_modules/**', '.ci/**'],
+    ignores: [
+      'dist/**',
+      'coverage/**',
+      'data/**',
+      'sessions/**',
+      'test-artifacts/**',
+      'node_modules/**',
+      '.ci/**',
+    ],
   },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
@@ -19,19 +27,44 @@ export default tseslint.config(
     },
     rules: {
       // Underscore-prefixed names are deliberately unused (destructuring a field away).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        {
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          ignoreRestSiblings: true,
+        },
+      ],
     },
   },
   {
-    files: ['**/*.spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    files: [
+      '**/*.spec.ts',
+      '**/*.e2e-spec.ts',
+      'test/**/*.ts',
+      'bench/**/*.ts',
+    ],
     rules: {
-      // jest's expect(mock.method) and supertest's untyped bodies are the idiom in tests.
+      // expect(mock.method).toHaveBeenCalled() is the jest idiom: the method is never called unbound.
       '@typescript-eslint/unbound-method': 'off',
     },
   },
   {
     files: ['**/*.mjs', '**/*.js'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['**/*.mjs'],
+    // The .mjs files are Node scripts; these are the Node globals they use (the `globals` package is not installed).
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        TextEncoder: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+      },
+    },
   },
   prettier,
 );

@@ -51,10 +51,10 @@ function stubRepository(): RelanceConfigRepository {
   return new Proxy({} as RelanceConfigRepository, {
     get: (_target, name) =>
       name === 'findRestorable'
-        ? async (userIds: string[]) => userIds
+        ? (userIds: string[]) => Promise.resolve(userIds)
         : name === 'then'
           ? undefined
-          : async () => undefined,
+          : () => Promise.resolve(undefined),
   });
 }
 

@@ -9,6 +9,7 @@ import {
 } from 'jose';
 import request from 'supertest';
 import { FakeSocketFactory } from './support/fake-socket-factory';
+import type { ErrorBody, StatusBody } from './support/response-bodies';
 import { createTestApp, TestApp, TestAppOptions } from './support/test-app';
 import { stopTestDatabase } from './support/test-database';
 import { bearer, TEST_JWT_SECRET, tokenFor } from './support/tokens';
@@ -36,14 +37,15 @@ async function startApp(options: TestAppOptions = {}): Promise<TestApp> {
 function expectUnauthorized(response: request.Response, message?: RegExp) {
   expect(response.status).toBe(401);
   expect(response.headers['content-type']).toMatch(/^application\/json/);
-  expect(response.body).toEqual({
+  const body = response.body as ErrorBody;
+  expect(body).toEqual({
     statusCode: 401,
     error: 'Unauthorized',
-    message: expect.any(String),
+    message: expect.any(String) as unknown,
     requestId: response.headers['x-request-id'],
   });
-  expect(response.body.requestId).toMatch(/^[A-Za-z0-9._-]{8,64}$/);
-  if (message) expect(response.body.message).toMatch(message);
+  expect(body.requestId).toMatch(/^[A-Za-z0-9._-]{8,64}$/);
+  if (message) expect(body.message).toMatch(message);
 }
 
 describe('authentication on GET /api/relance/status (e2e, HS256)', () => {
@@ -63,7 +65,7 @@ describe('authentication on GET /api/relance/status (e2e, HS256)', () => {
 
   it('accepts a valid token', async () => {
     const response = await withToken(await tokenFor('user_a')).expect(200);
-    expect(response.body.status).toBe('disconnected');
+    expect((response.body as StatusBody).status).toBe('disconnected');
   });
 
   it('refuses a request without Authorization', async () => {

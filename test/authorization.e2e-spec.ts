@@ -6,6 +6,7 @@ import {
   plantStoredSession,
   settle,
 } from './support/fake-socket-factory';
+import type { ErrorBody, StatusBody } from './support/response-bodies';
 import { createTestApp, TestApp } from './support/test-app';
 import { stopTestDatabase } from './support/test-database';
 import { bearer, tokenFor } from './support/tokens';
@@ -16,7 +17,10 @@ const USER_B = 'user_b';
 async function snapshot(dir: string): Promise<Record<string, number>> {
   const names = (await readdir(dir)).sort();
   const entries = await Promise.all(
-    names.map(async (name) => [name, (await stat(join(dir, name))).size]),
+    names.map(async (name): Promise<[string, number]> => [
+      name,
+      (await stat(join(dir, name))).size,
+    ]),
   );
   return Object.fromEntries(entries);
 }
@@ -63,7 +67,7 @@ describe('one user can never reach another user’s session (e2e)', () => {
     const filesBefore = await snapshot(dirA());
     const statusBefore = (
       await http().get('/api/relance/status').set(authA).expect(200)
-    ).body;
+    ).body as StatusBody;
     expect(statusBefore).toMatchObject({
       status: 'connected',
       sessionStored: true,
@@ -117,7 +121,7 @@ describe('one user can never reach another user’s session (e2e)', () => {
       .get(`/api/relance/status?userId=${USER_A}`)
       .set(authB)
       .expect(200);
-    expect(response.body.sessionStored).toBe(false);
+    expect((response.body as StatusBody).sessionStored).toBe(false);
     await http()
       .delete(`/api/relance/disconnect?userId=${USER_A}`)
       .set(authB)
@@ -185,7 +189,7 @@ describe('admin-only routes (e2e)', () => {
       expect(response.body).toEqual({
         statusCode: 403,
         error: 'Forbidden',
-        message: expect.stringContaining('admin'),
+        message: expect.stringContaining('admin') as unknown,
         requestId: response.headers['x-request-id'],
       });
     },
@@ -209,6 +213,8 @@ describe('admin-only routes (e2e)', () => {
       .get(`${STATS}?page=1150797831552696704`)
       .set(bearer(await tokenFor('ops', { roles: ['admin'] })))
       .expect(400);
-    expect(JSON.stringify(response.body.message)).toContain('page');
+    expect(JSON.stringify((response.body as ErrorBody).message)).toContain(
+      'page',
+    );
   });
 });

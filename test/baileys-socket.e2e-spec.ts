@@ -8,6 +8,7 @@ import {
 } from '../src/relance/reconnect/reconnect-scheduler';
 import { plantBaileysCredentials } from './support/baileys-credentials';
 import { ClosingWsServer } from './support/local-ws-server';
+import type { StatusBody } from './support/response-bodies';
 import { createTestApp, makeSessionsDir, TestApp } from './support/test-app';
 import { stopTestDatabase } from './support/test-database';
 import { bearer, tokenFor } from './support/tokens';
@@ -64,7 +65,7 @@ describe('production BaileysSocketFactory against a local WebSocket server (e2e)
       expect(answer.status).toBe(202);
       const status = (
         await http().get('/api/relance/status').set(auth).expect(200)
-      ).body;
+      ).body as StatusBody;
       expect(status).toMatchObject({
         connectionFailureCount: expectedCount,
         lastDisconnectReason: { code: 428, name: 'connectionClosed' },
@@ -78,7 +79,7 @@ describe('production BaileysSocketFactory against a local WebSocket server (e2e)
     });
     const final = (
       await http().get('/api/relance/status').set(auth).expect(200)
-    ).body;
+    ).body as StatusBody;
     expect(final).toMatchObject({
       status: 'disconnected',
       connectionFailureCount: 0,
@@ -125,7 +126,7 @@ describe('production BaileysSocketFactory against a local WebSocket server (e2e)
     });
     const status = (
       await http().get('/api/relance/status').set(auth).expect(200)
-    ).body;
+    ).body as StatusBody;
     expect(status.connectionFailureCount).toBe(0);
     expect(status.sessionStored).toBe(true);
 

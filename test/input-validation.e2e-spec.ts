@@ -4,6 +4,7 @@ import {
   INVALID_JSON_MESSAGE,
 } from '../src/common/api-error-response.decorator';
 import { FakeSocketFactory } from './support/fake-socket-factory';
+import type { DisconnectBody, ErrorBody } from './support/response-bodies';
 import { createTestApp, TestApp } from './support/test-app';
 import { stopTestDatabase } from './support/test-database';
 import { bearer, tokenFor } from './support/tokens';
@@ -159,16 +160,17 @@ describe('bad input on the HTTP surface (e2e)', () => {
   function expectCleanEnvelope(
     response: request.Response,
     status: number,
-  ): void {
+  ): ErrorBody {
     expect(response.headers['content-type']).toMatch(/^application\/json/);
     expect(response.body).toEqual({
       statusCode: status,
-      error: expect.any(String),
-      message: expect.anything(),
+      error: expect.any(String) as unknown,
+      message: expect.anything() as unknown,
       requestId: response.headers['x-request-id'],
     });
     expect(response.text).not.toContain(CANARY);
     expect(response.text).not.toMatch(/\n\s+at |node_modules|Mongo|FST_/);
+    return response.body as ErrorBody;
   }
 
   it.each(BAD_INPUTS)(
@@ -181,9 +183,9 @@ describe('bad input on the HTTP surface (e2e)', () => {
         .send(body);
       const allowed = Array.isArray(status) ? status : [status];
       expect(allowed).toContain(response.status);
-      expectCleanEnvelope(response, response.status);
+      const envelope = expectCleanEnvelope(response, response.status);
       if (mentions) {
-        expect(JSON.stringify(response.body.message)).toContain(mentions);
+        expect(JSON.stringify(envelope.message)).toContain(mentions);
       }
       expect(factory.sockets).toHaveLength(0);
     },
@@ -197,9 +199,8 @@ describe('bad input on the HTTP surface (e2e)', () => {
       .set('Content-Type', 'application/json')
       .send(body)
       .expect(413);
-    expectCleanEnvelope(response, 413);
     // The OpenAPI example shows this message.
-    expect((response.body as { message: string }).message).toBe(
+    expect(expectCleanEnvelope(response, 413).message).toBe(
       BODY_TOO_LARGE_MESSAGE,
     );
   });
@@ -211,9 +212,7 @@ describe('bad input on the HTTP surface (e2e)', () => {
       .set('Content-Type', 'application/json')
       .send('{"force": tru')
       .expect(400);
-    expect((response.body as { message: string }).message).toBe(
-      INVALID_JSON_MESSAGE,
-    );
+    expect((response.body as ErrorBody).message).toBe(INVALID_JSON_MESSAGE);
   });
 
   it('refuses a body on GET /status that is over the limit, before auth or parsing', async () => {
@@ -230,7 +229,7 @@ describe('bad input on the HTTP surface (e2e)', () => {
       const call = http().delete('/api/relance/disconnect').set(auth);
       const response = await (body === undefined ? call : call.send(body));
       expect(response.status).toBe(200);
-      expect(response.body.success).toBe(true);
+      expect((response.body as DisconnectBody).success).toBe(true);
     }
   });
 
@@ -270,8 +269,7 @@ describe('bad input on the HTTP surface (e2e)', () => {
       .set('Content-Type', 'application/xml')
       .send(`<x>${CANARY}</x>`)
       .expect(415);
-    expectCleanEnvelope(response, 415);
-    expect(response.body.message).toBe(
+    expect(expectCleanEnvelope(response, 415).message).toBe(
       'Request bodies must be application/json',
     );
   });

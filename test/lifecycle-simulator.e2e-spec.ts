@@ -24,6 +24,7 @@ import {
   SessionEvents,
 } from '../src/relance/events/session-events';
 import { plantBaileysCredentials } from './support/baileys-credentials';
+import type { QrBody, StatusBody } from './support/response-bodies';
 import { createTestApp, makeSessionsDir, TestApp } from './support/test-app';
 import { stopTestDatabase } from './support/test-database';
 import { bearer, tokenFor } from './support/tokens';
@@ -87,17 +88,6 @@ const closeApp = async (
   liveApps.delete(testApp);
   await testApp.close(options);
 };
-
-interface StatusBody {
-  status: string;
-  connectionFailureCount: number;
-  maxConnectionFailures: number;
-  lastDisconnectReason: { code: number; name: string } | null;
-  lastConnectionFailure: string | null;
-  lastQrScanDate: string | null;
-  sessionStored: boolean;
-  reconnectAttempt?: number;
-}
 
 /** One user of one app, talking HTTP with their own bearer token. */
 interface Caller {
@@ -205,10 +195,12 @@ const linkDevice = async (
   const answer = await caller.getQr().expect(200);
   expect(answer.body).toEqual({
     status: 'awaiting_qr',
-    qr: expect.stringMatching(QR_PATTERN),
-    qrImage: expect.stringMatching(/^data:image\/png;base64,[A-Za-z0-9+/=]+$/),
+    qr: expect.stringMatching(QR_PATTERN) as unknown,
+    qrImage: expect.stringMatching(
+      /^data:image\/png;base64,[A-Za-z0-9+/=]+$/,
+    ) as unknown,
   });
-  const qr = answer.body.qr as string;
+  const { qr } = answer.body as QrBody;
   const device = await sim.scan(qr, { phone });
   await statusWhen(caller, (s) => s.status === 'connected', 'connected');
   await sim.waitForQuiet();
@@ -406,9 +398,9 @@ describe('session lifecycle through the real app against the WhatsApp-edge simul
       const again = await carol.getQr().expect(200);
       expect(again.body).toMatchObject({
         status: 'awaiting_qr',
-        qr: expect.stringMatching(QR_PATTERN),
+        qr: expect.stringMatching(QR_PATTERN) as unknown,
       });
-      expect(again.body.qr).not.toBe(firstQr);
+      expect((again.body as QrBody).qr).not.toBe(firstQr);
       expect(typesAfter(mark, ['registration'])).toEqual(['registration']);
     },
     STORY_TIMEOUT_MS,

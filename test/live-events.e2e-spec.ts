@@ -103,7 +103,7 @@ describe('GET /api/relance/events: live status stream (e2e)', () => {
       qr: '2@sse-qr',
       qrImage: expect.stringMatching(
         /^data:image\/png;base64,[A-Za-z0-9+/]+=*$/,
-      ),
+      ) as unknown,
     });
     expect(received[4].data).toEqual({
       status: 'connected',
@@ -113,7 +113,7 @@ describe('GET /api/relance/events: live status stream (e2e)', () => {
     expect(close).toEqual({
       status: 'disconnected',
       connectionFailureCount: 1,
-      nextReconnectAt: expect.any(String),
+      nextReconnectAt: expect.any(String) as unknown,
     });
     const nextReconnectAt = Date.parse(close.nextReconnectAt as string);
     expect(nextReconnectAt).toBeGreaterThan(Date.now() - 1000);
@@ -140,7 +140,7 @@ describe('GET /api/relance/events: live status stream (e2e)', () => {
       { timeoutMs: 3000, what: 'two heartbeats' },
     );
     const beat = stream.events.find((e) => e.type === 'heartbeat');
-    expect(beat?.data).toEqual({ at: expect.any(String) });
+    expect(beat?.data).toEqual({ at: expect.any(String) as unknown });
   });
 
   it('refuses a stream without a token with 401', async () => {

@@ -8,6 +8,11 @@ import {
   plantStoredSession,
 } from './support/fake-socket-factory';
 import { sampleValue } from './support/prometheus-text';
+import type {
+  ErrorBody,
+  StatsBody,
+  StatusBody,
+} from './support/response-bodies';
 import { createTestApp, TestApp } from './support/test-app';
 import { stopTestDatabase } from './support/test-database';
 import { bearer, tokenFor } from './support/tokens';
@@ -69,7 +74,7 @@ describe('GET /api/relance/admin/stats (e2e)', () => {
   });
 
   it('answers the known figures for seeded users', async () => {
-    const { body } = await stats().expect(200);
+    const body = (await stats().expect(200)).body as StatsBody;
     expect(body).toEqual({
       users: 6,
       averageConnectionFailureCount: 8 / 6,
@@ -83,7 +88,7 @@ describe('GET /api/relance/admin/stats (e2e)', () => {
       },
       recentFailures: {
         windowHours: 24,
-        since: expect.any(String),
+        since: expect.any(String) as unknown,
         count: 2,
       },
       byStatus: {
@@ -93,7 +98,7 @@ describe('GET /api/relance/admin/stats (e2e)', () => {
         awaiting_pairing: 0,
         disconnected: 3,
       },
-      generatedAt: expect.any(String),
+      generatedAt: expect.any(String) as unknown,
     });
     expect(
       Date.parse(body.generatedAt) - Date.parse(body.recentFailures.since),
@@ -101,9 +106,11 @@ describe('GET /api/relance/admin/stats (e2e)', () => {
   });
 
   it('pages the at-risk user ids', async () => {
-    const first = (await stats('?page=1&limit=2').expect(200)).body.atRisk;
-    const second = (await stats('?page=2&limit=2').expect(200)).body.atRisk;
-    const third = (await stats('?page=3&limit=2').expect(200)).body.atRisk;
+    const atRisk = async (query: string) =>
+      ((await stats(query).expect(200)).body as StatsBody).atRisk;
+    const first = await atRisk('?page=1&limit=2');
+    const second = await atRisk('?page=2&limit=2');
+    const third = await atRisk('?page=3&limit=2');
     expect(first).toEqual({
       threshold: 2,
       count: 3,
@@ -120,7 +127,8 @@ describe('GET /api/relance/admin/stats (e2e)', () => {
     [101, 4],
     [1, 0],
   ])('counts failures within windowHours=%d', async (hours, count) => {
-    const { body } = await stats(`?windowHours=${hours}`).expect(200);
+    const body = (await stats(`?windowHours=${hours}`).expect(200))
+      .body as StatsBody;
     expect(body.recentFailures).toMatchObject({ windowHours: hours, count });
   });
 
@@ -133,14 +141,13 @@ describe('GET /api/relance/admin/stats (e2e)', () => {
     'limit=0',
     'page=0',
   ])('refuses ?%s with 400', async (query) => {
-    const { body } = await stats(`?${query}`).expect(400);
+    const body = (await stats(`?${query}`).expect(400)).body as ErrorBody;
     expect(body.statusCode).toBe(400);
   });
 
   it('ignores an unknown query parameter, as every route does', async () => {
-    const { body } = (await stats('?unknown=1&windowHours=48').expect(200)) as {
-      body: { recentFailures: { windowHours: number } };
-    };
+    const body = (await stats('?unknown=1&windowHours=48').expect(200))
+      .body as StatsBody;
     expect(body.recentFailures.windowHours).toBe(48);
   });
 
@@ -167,7 +174,7 @@ describe('GET /metrics (e2e)', () => {
         .get('/api/relance/status')
         .set(bearer(await tokenFor(user)))
         .expect(200)
-    ).body;
+    ).body as StatusBody;
 
   beforeAll(async () => {
     factory = new FakeSocketFactory();

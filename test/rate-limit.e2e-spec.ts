@@ -46,7 +46,7 @@ describe('per-user rate limits (e2e)', () => {
     expect(response.body).toEqual({
       statusCode: 429,
       error: 'Too Many Requests',
-      message: expect.stringContaining('Retry-After'),
+      message: expect.stringContaining('Retry-After') as unknown,
       requestId: response.headers['x-request-id'],
     });
   }

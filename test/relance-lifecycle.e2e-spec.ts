@@ -5,6 +5,7 @@ import {
   FakeSocketFactory,
   plantStoredSession,
 } from './support/fake-socket-factory';
+import type { QrBody, StatusBody } from './support/response-bodies';
 import { createTestApp, TestApp } from './support/test-app';
 import { stopTestDatabase } from './support/test-database';
 import { bearer, tokenFor } from './support/tokens';
@@ -39,7 +40,8 @@ describe('session lifecycle through HTTP with scripted sockets (e2e)', () => {
 
   const http = () => request(testApp.app.getHttpServer());
   const status = async () =>
-    (await http().get('/api/relance/status').set(auth).expect(200)).body;
+    (await http().get('/api/relance/status').set(auth).expect(200))
+      .body as StatusBody;
   const sessionDir = () => join(testApp.sessionsDir, userId);
 
   /** A linked user: stored session files, and sockets that open; GET /qr answers connected. */
@@ -71,11 +73,10 @@ describe('session lifecycle through HTTP with scripted sockets (e2e)', () => {
     factory.onCreate = (socket) =>
       setTimeout(() => socket.qr('2@ref,noise,identity,adv,platform'), 20);
     const response = await http().get('/api/relance/qr').set(auth).expect(200);
-    expect(response.body.status).toBe('awaiting_qr');
-    expect(response.body.qr).toBe('2@ref,noise,identity,adv,platform');
-    expect(response.body.qrImage).toMatch(
-      /^data:image\/png;base64,[A-Za-z0-9+/]+=*$/,
-    );
+    const body = response.body as QrBody;
+    expect(body.status).toBe('awaiting_qr');
+    expect(body.qr).toBe('2@ref,noise,identity,adv,platform');
+    expect(body.qrImage).toMatch(/^data:image\/png;base64,[A-Za-z0-9+/]+=*$/);
     expect((await status()).status).toBe('awaiting_qr');
   });
 
@@ -128,13 +129,11 @@ describe('session lifecycle through HTTP with scripted sockets (e2e)', () => {
         .get('/api/relance/qr')
         .set(auth)
         .then((response) => response.status);
-      await waitUntil(
-        async () => factory.socketsFor(userId).length === expected + 1,
-      );
+      await waitUntil(() => factory.socketsFor(userId).length === expected + 1);
       expect(await pending).toBe(202);
     }
     factory.latest(userId).close(500);
-    await waitUntil(async () => !existsSync(sessionDir()));
+    await waitUntil(() => !existsSync(sessionDir()));
     expect(await status()).toMatchObject({
       status: 'disconnected',
       connectionFailureCount: 0,

@@ -51,13 +51,14 @@ export async function startBenchDatabase(): Promise<BenchDatabaseServer> {
       throw new Error(
         `MONGODB_URI=${configured} does not answer (${firstLine(error)}). ` +
           'Start the database (e.g. FerretDB) or unset MONGODB_URI to use mongodb-memory-server.',
+        { cause: error },
       );
     }
     return {
       uri: configured,
       ferretDb,
       description: `${ferretDb ? 'FerretDB' : 'MongoDB'} at MONGODB_URI (${new URL(configured).host})`,
-      stop: async () => undefined,
+      stop: () => Promise.resolve(),
     };
   }
   let server: MongoMemoryServer;
@@ -67,6 +68,7 @@ export async function startBenchDatabase(): Promise<BenchDatabaseServer> {
     throw new Error(
       'The benchmarks need MongoDB: set MONGODB_URI to a MongoDB-compatible server, ' +
         `or let mongodb-memory-server download mongod. It could not start: ${firstLine(error)}`,
+      { cause: error },
     );
   }
   return {

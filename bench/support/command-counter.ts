@@ -67,7 +67,8 @@ export class CommandCounter {
     if (!this.phase) return;
     this.byPhase.set(this.phase, this.count(this.phase) + 1);
     const kind = classify(event);
-    const kinds = this.byPhaseAndKind.get(this.phase) ?? new Map();
+    const kinds =
+      this.byPhaseAndKind.get(this.phase) ?? new Map<string, number>();
     kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
     this.byPhaseAndKind.set(this.phase, kinds);
     if (kind === 'other')

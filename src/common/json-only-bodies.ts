@@ -22,11 +22,11 @@ function mediaTypeOf(request: FastifyRequest): string {
  * Fastify onRequest hook: the API documents JSON bodies only, so any other
  * body (form-encoded, text, XML, multipart...) is refused with 415 before a
  * parser sees it. Nest's default form parser would otherwise accept it.
+ * Fastify waits on the returned promise (a hook without one must call `done`).
  */
-export async function refuseNonJsonBodies(
-  request: FastifyRequest,
-): Promise<void> {
+export function refuseNonJsonBodies(request: FastifyRequest): Promise<void> {
   if (hasBody(request) && mediaTypeOf(request) !== 'application/json') {
-    throw new UnsupportedMediaTypeException(JSON_ONLY_MESSAGE);
+    return Promise.reject(new UnsupportedMediaTypeException(JSON_ONLY_MESSAGE));
   }
+  return Promise.resolve();
 }

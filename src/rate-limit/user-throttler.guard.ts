@@ -30,7 +30,7 @@ export class UserThrottlerGuard extends ThrottlerGuard {
   }
 
   /** The library names the header Retry-After-<throttler>; clients expect the standard one. */
-  protected override async throwThrottlingException(
+  protected override throwThrottlingException(
     context: ExecutionContext,
     detail: ThrottlerLimitDetail,
   ): Promise<void> {
@@ -39,6 +39,6 @@ export class UserThrottlerGuard extends ThrottlerGuard {
       'Retry-After',
       String(Math.max(1, detail.timeToBlockExpire)),
     );
-    throw new ThrottlerException(RATE_LIMITED_MESSAGE);
+    return Promise.reject(new ThrottlerException(RATE_LIMITED_MESSAGE));
   }
 }
