@@ -117,6 +117,20 @@ export class RelanceMessageRepository {
       .exec();
   }
 
+  /** Which of these users have a message due now (one query for every idle worker of an instance). */
+  async usersWithDueMessages(userIds: string[], now: Date): Promise<string[]> {
+    const users = await this.model
+      .distinct('userId', {
+        userId: { $in: userIds },
+        $or: [
+          { status: { $in: ['queued', 'sending'] } },
+          { status: 'scheduled', sendAt: { $lte: now } },
+        ],
+      })
+      .exec();
+    return users.map(String);
+  }
+
   /** Claims a due message for one send attempt; null when something else moved it first. */
   markSending(message: StoredMessage) {
     return this.model

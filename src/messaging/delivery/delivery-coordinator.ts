@@ -26,6 +26,9 @@ const RECEIPT_STATUS = {
   read: 'read',
 } as const;
 
+/** The expiry sweep runs on every this-many outbox polls. */
+const EXPIRY_SWEEP_EVERY_POLLS = 5;
+
 /** How many messages one reset or sweep handles per query. */
 const BATCH = 200;
 
@@ -45,7 +48,8 @@ export class DeliveryCoordinator
   /** Event handling still running, awaited at shutdown before the database closes. */
   private readonly inFlight = new Set<Promise<void>>();
   private unsubscribe?: () => void;
-  private sweeper?: NodeJS.Timeout;
+  private poller?: NodeJS.Timeout;
+  private sweeps = 0;
 
   constructor(
     private readonly events: SessionEvents,
@@ -61,19 +65,20 @@ export class DeliveryCoordinator
     this.unsubscribe = this.events.subscribeAll((userId, event) =>
       this.handle(userId, event),
     );
-    this.sweeper = setInterval(() => {
-      this.sweepExpired().catch((error: unknown) =>
+    // One outbox query per interval for the whole instance, not one per idle worker.
+    this.poller = setInterval(() => {
+      this.pollOutbox().catch((error: unknown) =>
         this.logger.warn(
-          `Expiry sweep failed: ${(error as Error).message}; retrying at the next one`,
+          `Outbox poll failed: ${(error as Error).message}; retrying at the next one`,
         ),
       );
-    }, this.config.pollIntervalMs * 5);
-    this.sweeper.unref();
+    }, this.config.pollIntervalMs);
+    this.poller.unref();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.unsubscribe?.();
-    clearInterval(this.sweeper);
+    clearInterval(this.poller);
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
     this.workers.clear();
     await Promise.all([...this.inFlight]);
@@ -189,6 +194,18 @@ export class DeliveryCoordinator
       });
       if (cancelled) this.notifier.changed(cancelled);
     }
+  }
+
+  /** Wakes the workers whose users have due messages; every fifth poll also expires old ones. */
+  private async pollOutbox(): Promise<void> {
+    this.sweeps = (this.sweeps + 1) % EXPIRY_SWEEP_EVERY_POLLS;
+    if (this.sweeps === 0) await this.sweepExpired();
+    const running = [...this.workers.values()]
+      .filter((worker) => worker.active)
+      .map((worker) => worker.userId);
+    if (running.length === 0) return;
+    const due = await this.repository.usersWithDueMessages(running, new Date());
+    for (const userId of due) this.wakeUps.wake(userId);
   }
 
   private async sweepExpired(): Promise<void> {

@@ -25,6 +25,9 @@ export interface DeliveryWorkerDeps {
   config: ConfigType<typeof messagingConfig>;
 }
 
+/** An idle worker re-reads the outbox on its own only this many poll intervals apart. */
+const IDLE_BACKSTOP_POLLS = 30;
+
 const acknowledges = (whatsappMessageId: string) => (event: SessionEvent) =>
   event.type === 'receipt' && event.whatsappMessageId === whatsappMessageId;
 
@@ -83,9 +86,12 @@ export class DeliveryWorker {
       const now = new Date();
       const due = await repository.nextDue(this.userId, now);
       if (!due) {
+        // Idle until woken: by an accepted message in this process, or by the
+        // coordinator's one poll for all workers (due scheduled messages,
+        // messages another instance accepted). The timeout is a backstop.
         await wakeUps.waitFor(
           this.userId,
-          config.pollIntervalMs,
+          config.pollIntervalMs * IDLE_BACKSTOP_POLLS,
           this.stopping.signal,
         );
         continue;
