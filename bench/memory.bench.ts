@@ -10,7 +10,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RelanceConfigRepository } from '../src/relance/relance-config.repository';
+import {
+  RelanceConfigRepository,
+  StoredRelanceConfig,
+} from '../src/relance/relance-config.repository';
 import { SessionLifecycleService } from '../src/relance/commands/session-lifecycle.service';
 import { SessionSupervisor } from '../src/relance/supervisor/session-supervisor';
 import { WhatsAppSocketFactory } from '../src/relance/supervisor/whatsapp-socket';
@@ -46,15 +49,27 @@ async function settledMemory(): Promise<Memory> {
   return { rss, heapUsed };
 }
 
-/** Every write resolves at once: findRestorable keeps all users, reads find nothing. */
+/**
+ * Every write resolves at once: findRestorable keeps all users, markConnecting
+ * answers a fresh document (a socket start reads the stored count from it),
+ * reads find nothing.
+ */
 function stubRepository(): RelanceConfigRepository {
+  const fresh = (userId: string): StoredRelanceConfig => ({
+    userId,
+    whatsappStatus: 'connecting',
+    connectionFailureCount: 0,
+    disconnectedByUser: false,
+  });
   return new Proxy({} as RelanceConfigRepository, {
-    get: (_target, name) =>
-      name === 'findRestorable'
-        ? async (userIds: string[]) => userIds
-        : name === 'then'
-          ? undefined
-          : async () => undefined,
+    get: (_target, name) => {
+      if (name === 'then') return undefined;
+      if (name === 'findRestorable')
+        return (userIds: string[]) => Promise.resolve(userIds);
+      if (name === 'markConnecting')
+        return (userId: string) => Promise.resolve(fresh(userId));
+      return () => Promise.resolve(undefined);
+    },
   });
 }
 
@@ -101,6 +116,8 @@ runBenchProcess(NAME, async (args) => {
       WHATSAPP_QR_WAIT_MS: '100',
       WHATSAPP_RECONNECT_BASE_MS: NEVER_MS,
       WHATSAPP_RECONNECT_MAX_MS: NEVER_MS,
+      // Each connected session's delivery worker (its memory is counted) polls the outbox once, then sleeps.
+      MESSAGE_POLL_INTERVAL_MS: '60000',
       ...(server ? { WHATSAPP_WS_URL: `ws://127.0.0.1:${server.port}` } : {}),
     },
     override: (builder) => {

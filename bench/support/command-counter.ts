@@ -22,8 +22,10 @@ function updateOf(event: CommandStartedEvent): Update | undefined {
   return undefined;
 }
 
-/** What a `relanceconfigs` write was for, read from the command itself (see RelanceConfigRepository). */
-function sessionWrite(event: CommandStartedEvent): string {
+/** What a `relanceconfigs` command was for, read from the command itself (see RelanceConfigRepository). */
+function sessionCommand(event: CommandStartedEvent): string {
+  if (event.commandName !== 'update' && event.commandName !== 'findAndModify')
+    return event.commandName;
   const set = updateOf(event)?.$set ?? {};
   const status = set.whatsappStatus as string | undefined;
   if ('lastDisconnectReason' in set)
@@ -73,7 +75,7 @@ function messageCommand(event: CommandStartedEvent): string {
 export function classifyCommand(event: CommandStartedEvent): string {
   const collection = collectionOf(event);
   if (collection === 'relanceconfigs')
-    return `relanceconfigs ${sessionWrite(event)}`;
+    return `relanceconfigs ${sessionCommand(event)}`;
   if (collection === 'relancemessages')
     return `relancemessages ${messageCommand(event)}`;
   return `${collection} ${event.commandName}`;
