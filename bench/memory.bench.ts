@@ -4,8 +4,10 @@
  * argv[2] = 'baileys': 200 production Baileys sockets (BaileysSocketFactory)
  * against a local WebSocket server that accepts and never answers, held in
  * 'connecting'.
- * Persistence is stubbed (no I/O): the documents live in MongoDB, not in this
- * process, and a slow shared database would only stretch the run.
+ * Session persistence is stubbed (no I/O): the documents live in MongoDB, not
+ * in this process, and a slow shared database would only stretch the run.
+ * Messaging is real: each connected session gets its delivery worker, whose
+ * first outbox poll is answered before the memory is measured.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -25,6 +27,7 @@ import { waitUntil } from '../test/support/wait';
 import { benchUserIds, createBenchContext } from './support/bench-app';
 import { benchDatabaseUri } from './support/bench-database';
 import { forEachBounded, log, runBenchProcess } from './support/bench-process';
+import { CommandCounter } from './support/command-counter';
 import { BenchRow } from './support/report';
 
 const NAME = 'memory';
@@ -32,6 +35,7 @@ const FAKE_SESSIONS = 1000;
 const BAILEYS_SESSIONS = 200;
 const MIB = 1024 * 1024;
 const NEVER_MS = String(2_000_000_000);
+const OUTBOX_POLL = 'relancemessages find (nextDue)';
 
 interface Memory {
   rss: number;
@@ -111,7 +115,7 @@ runBenchProcess(NAME, async (args) => {
   const factory = new FakeSocketFactory();
   factory.onCreate = (socket) => setImmediate(() => socket.open());
   const context = await createBenchContext({
-    mongoUri: benchDatabaseUri(`memory_${mode}`),
+    mongoUri: benchDatabaseUri(`memory_${mode}`, { monitorCommands: true }),
     env: {
       WHATSAPP_QR_WAIT_MS: '100',
       WHATSAPP_RECONNECT_BASE_MS: NEVER_MS,
@@ -129,6 +133,7 @@ runBenchProcess(NAME, async (args) => {
         : stubbed;
     },
   });
+  const commands = new CommandCounter(context.connection.getClient());
   try {
     const lifecycle = context.moduleRef.get(SessionLifecycleService);
     const registry = context.moduleRef.get(SessionSupervisor);
@@ -150,6 +155,14 @@ runBenchProcess(NAME, async (args) => {
           registry.liveSessions().filter((s) => s.status === 'connected')
             .length === count,
         { what: 'every fake session to open', timeoutMs: 30_000 },
+      );
+      // Measured once every worker is idle: its first outbox poll answered, no query in flight.
+      await waitUntil(
+        () => commands.total(OUTBOX_POLL) >= count && commands.pending === 0,
+        {
+          what: "every delivery worker's first outbox poll",
+          timeoutMs: 120_000,
+        },
       );
     } else {
       // Interactive starts (no stored creds): each socket dials the silent server and waits.
@@ -198,7 +211,15 @@ runBenchProcess(NAME, async (args) => {
     ];
     return {
       rows,
-      details: { mode, sessions: count, idle, loaded, heldSeconds, held },
+      details: {
+        mode,
+        sessions: count,
+        idle,
+        loaded,
+        heldSeconds,
+        held,
+        outboxPolls: commands.total(OUTBOX_POLL),
+      },
     };
   } finally {
     await context.close();

@@ -95,7 +95,7 @@ export class CommandCounter {
   private readonly msByPhaseAndKind = new Map<string, Map<string, number>>();
   private readonly inFlight = new Map<
     number,
-    { phase: string; kind: string }
+    { phase: string | undefined; kind: string }
   >();
   /** Every command by kind, in a phase or not. */
   private readonly totals = new Map<string, number>();
@@ -156,17 +156,23 @@ export class CommandCounter {
   private record(event: CommandStartedEvent): void {
     const kind = classifyCommand(event);
     this.totals.set(kind, this.total(kind) + 1);
+    this.inFlight.set(event.requestId, { phase: this.phase, kind });
     if (!this.phase) return;
     this.byPhase.set(this.phase, this.count(this.phase) + 1);
     increment(this.byPhaseAndKind, this.phase, kind, 1);
-    this.inFlight.set(event.requestId, { phase: this.phase, kind });
   }
 
   private finished(requestId: number, durationMs: number): void {
     const started = this.inFlight.get(requestId);
     if (!started) return;
     this.inFlight.delete(requestId);
-    increment(this.msByPhaseAndKind, started.phase, started.kind, durationMs);
+    if (started.phase)
+      increment(this.msByPhaseAndKind, started.phase, started.kind, durationMs);
+  }
+
+  /** Commands sent and not yet answered, in a phase or not. */
+  get pending(): number {
+    return this.inFlight.size;
   }
 }
 
