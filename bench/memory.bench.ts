@@ -4,13 +4,18 @@
  * argv[2] = 'baileys': 200 production Baileys sockets (BaileysSocketFactory)
  * against a local WebSocket server that accepts and never answers, held in
  * 'connecting'.
- * Persistence is stubbed (no I/O): the documents live in MongoDB, not in this
- * process, and a slow shared database would only stretch the run.
+ * Session persistence is stubbed (no I/O): the documents live in MongoDB, not
+ * in this process, and a slow shared database would only stretch the run.
+ * Messaging is real: each connected session gets its delivery worker, whose
+ * first outbox poll is answered before the memory is measured.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RelanceConfigRepository } from '../src/relance/relance-config.repository';
+import {
+  RelanceConfigRepository,
+  StoredRelanceConfig,
+} from '../src/relance/relance-config.repository';
 import { SessionLifecycleService } from '../src/relance/commands/session-lifecycle.service';
 import { SessionSupervisor } from '../src/relance/supervisor/session-supervisor';
 import { WhatsAppSocketFactory } from '../src/relance/supervisor/whatsapp-socket';
@@ -22,6 +27,7 @@ import { waitUntil } from '../test/support/wait';
 import { benchUserIds, createBenchContext } from './support/bench-app';
 import { benchDatabaseUri } from './support/bench-database';
 import { forEachBounded, log, runBenchProcess } from './support/bench-process';
+import { CommandCounter } from './support/command-counter';
 import { BenchRow } from './support/report';
 
 const NAME = 'memory';
@@ -29,6 +35,7 @@ const FAKE_SESSIONS = 1000;
 const BAILEYS_SESSIONS = 200;
 const MIB = 1024 * 1024;
 const NEVER_MS = String(2_000_000_000);
+const OUTBOX_POLL = 'relancemessages find (nextDue)';
 
 interface Memory {
   rss: number;
@@ -46,15 +53,27 @@ async function settledMemory(): Promise<Memory> {
   return { rss, heapUsed };
 }
 
-/** Every write resolves at once: findRestorable keeps all users, reads find nothing. */
+/**
+ * Every write resolves at once: findRestorable keeps all users, markConnecting
+ * answers a fresh document (a socket start reads the stored count from it),
+ * reads find nothing.
+ */
 function stubRepository(): RelanceConfigRepository {
+  const fresh = (userId: string): StoredRelanceConfig => ({
+    userId,
+    whatsappStatus: 'connecting',
+    connectionFailureCount: 0,
+    disconnectedByUser: false,
+  });
   return new Proxy({} as RelanceConfigRepository, {
-    get: (_target, name) =>
-      name === 'findRestorable'
-        ? (userIds: string[]) => Promise.resolve(userIds)
-        : name === 'then'
-          ? undefined
-          : () => Promise.resolve(undefined),
+    get: (_target, name) => {
+      if (name === 'then') return undefined;
+      if (name === 'findRestorable')
+        return (userIds: string[]) => Promise.resolve(userIds);
+      if (name === 'markConnecting')
+        return (userId: string) => Promise.resolve(fresh(userId));
+      return () => Promise.resolve(undefined);
+    },
   });
 }
 
@@ -96,11 +115,13 @@ runBenchProcess(NAME, async (args) => {
   const factory = new FakeSocketFactory();
   factory.onCreate = (socket) => setImmediate(() => socket.open());
   const context = await createBenchContext({
-    mongoUri: benchDatabaseUri(`memory_${mode}`),
+    mongoUri: benchDatabaseUri(`memory_${mode}`, { monitorCommands: true }),
     env: {
       WHATSAPP_QR_WAIT_MS: '100',
       WHATSAPP_RECONNECT_BASE_MS: NEVER_MS,
       WHATSAPP_RECONNECT_MAX_MS: NEVER_MS,
+      // Each connected session's delivery worker (its memory is counted) polls the outbox once, then sleeps.
+      MESSAGE_POLL_INTERVAL_MS: '60000',
       ...(server ? { WHATSAPP_WS_URL: `ws://127.0.0.1:${server.port}` } : {}),
     },
     override: (builder) => {
@@ -112,6 +133,7 @@ runBenchProcess(NAME, async (args) => {
         : stubbed;
     },
   });
+  const commands = new CommandCounter(context.connection.getClient());
   try {
     const lifecycle = context.moduleRef.get(SessionLifecycleService);
     const registry = context.moduleRef.get(SessionSupervisor);
@@ -133,6 +155,14 @@ runBenchProcess(NAME, async (args) => {
           registry.liveSessions().filter((s) => s.status === 'connected')
             .length === count,
         { what: 'every fake session to open', timeoutMs: 30_000 },
+      );
+      // Measured once every worker is idle: its first outbox poll answered, no query in flight.
+      await waitUntil(
+        () => commands.total(OUTBOX_POLL) >= count && commands.pending === 0,
+        {
+          what: "every delivery worker's first outbox poll",
+          timeoutMs: 120_000,
+        },
       );
     } else {
       // Interactive starts (no stored creds): each socket dials the silent server and waits.
@@ -181,7 +211,15 @@ runBenchProcess(NAME, async (args) => {
     ];
     return {
       rows,
-      details: { mode, sessions: count, idle, loaded, heldSeconds, held },
+      details: {
+        mode,
+        sessions: count,
+        idle,
+        loaded,
+        heldSeconds,
+        held,
+        outboxPolls: commands.total(OUTBOX_POLL),
+      },
     };
   } finally {
     await context.close();

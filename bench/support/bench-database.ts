@@ -1,6 +1,12 @@
 import { MongoMemoryServer } from 'mongodb-memory-server';
 import mongoose, { type mongo } from 'mongoose';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Set by the runner for every benchmark process: the server all of them use. */
 export const BENCH_MONGODB_URI = 'BENCH_MONGODB_URI';
@@ -40,7 +46,76 @@ function firstLine(error: unknown): string {
   )[0];
 }
 
-/** MONGODB_URI when set, else an embedded mongod; a clear error when neither answers. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const FERRETDB_START_TIMEOUT_MS = 30_000;
+
+/**
+ * The run's own FerretDB (the CI runner from .ci/ferretdb, given as
+ * FERRETDB_BIN) on a free loopback port, its SQLite files in a temp folder
+ * that is removed afterwards: every run starts from an empty database.
+ */
+async function startOwnFerretDb(bin: string): Promise<BenchDatabaseServer> {
+  const port = await freePort();
+  const dir = await mkdtemp(join(tmpdir(), 'relance-bench-ferretdb-'));
+  const child = spawn(bin, ['-listen', `127.0.0.1:${port}`, '-dir', dir], {
+    stdio: 'ignore',
+  });
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => resolve()),
+  );
+  // e.g. ENOENT for a wrong path: reported by the start loop below.
+  let spawnError: Error | undefined;
+  child.once('error', (error) => {
+    spawnError = error;
+  });
+  const uri = `mongodb://127.0.0.1:${port}/`;
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + FERRETDB_START_TIMEOUT_MS;
+  for (;;) {
+    const failure = await probe(uri).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    if (failure === undefined && !spawnError) break;
+    if (spawnError || child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      const reason = spawnError ?? failure;
+      throw new Error(
+        `FERRETDB_BIN=${bin} did not start on 127.0.0.1:${port} (${firstLine(reason)})`,
+        { cause: reason },
+      );
+    }
+    await sleep(200);
+  }
+  return {
+    uri,
+    ferretDb: true,
+    description: `FerretDB started by the runner from FERRETDB_BIN (127.0.0.1:${port}, fresh SQLite folder)`,
+    stop,
+  };
+}
+
+/**
+ * MONGODB_URI when set; else the run's own FerretDB when FERRETDB_BIN is set;
+ * else an embedded mongod. A clear error when none answers.
+ */
 export async function startBenchDatabase(): Promise<BenchDatabaseServer> {
   const configured = process.env.MONGODB_URI;
   if (configured) {
@@ -50,7 +125,8 @@ export async function startBenchDatabase(): Promise<BenchDatabaseServer> {
     } catch (error) {
       throw new Error(
         `MONGODB_URI=${configured} does not answer (${firstLine(error)}). ` +
-          'Start the database (e.g. FerretDB) or unset MONGODB_URI to use mongodb-memory-server.',
+          'Start the database (e.g. FerretDB), or unset MONGODB_URI to let the runner start FerretDB ' +
+          '(FERRETDB_BIN) or mongodb-memory-server.',
         { cause: error },
       );
     }
@@ -61,12 +137,15 @@ export async function startBenchDatabase(): Promise<BenchDatabaseServer> {
       stop: () => Promise.resolve(),
     };
   }
+  const ferretDbBin = process.env.FERRETDB_BIN;
+  if (ferretDbBin) return startOwnFerretDb(ferretDbBin);
   let server: MongoMemoryServer;
   try {
     server = await MongoMemoryServer.create();
   } catch (error) {
     throw new Error(
       'The benchmarks need MongoDB: set MONGODB_URI to a MongoDB-compatible server, ' +
+        'FERRETDB_BIN to the FerretDB runner (.ci/ferretdb), ' +
         `or let mongodb-memory-server download mongod. It could not start: ${firstLine(error)}`,
       { cause: error },
     );

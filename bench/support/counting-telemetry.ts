@@ -13,6 +13,8 @@ export class CountingTelemetry {
   opens = 0;
   reconnectAttempts = 0;
   sessionsDeleted = 0;
+  /** Sockets the (fake) factory made; the benchmark reports each through socketCreated(). */
+  socketsCreated = 0;
   readonly outcomes = new Map<DecisionOutcome, number>();
   private waiters: Array<{ done: () => boolean; resolve: () => void }> = [];
 
@@ -40,18 +42,30 @@ export class CountingTelemetry {
     this.check();
   }
 
+  socketCreated(): void {
+    this.socketsCreated += 1;
+    this.check();
+  }
+
   /** Resolves once closes + opens handled reach `total`. */
   handled(total: number, timeoutMs = 60_000): Promise<void> {
-    const done = () => this.closes + this.opens >= total;
+    return this.until(
+      () => this.closes + this.opens >= total,
+      () => `only ${this.closes + this.opens}/${total} events handled`,
+      timeoutMs,
+    );
+  }
+
+  /** Resolves once `done()` holds, checked whenever a counted event arrives. */
+  until(
+    done: () => boolean,
+    describe: () => string,
+    timeoutMs = 60_000,
+  ): Promise<void> {
     if (done()) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
-        () =>
-          reject(
-            new Error(
-              `only ${this.closes + this.opens}/${total} events handled after ${timeoutMs} ms`,
-            ),
-          ),
+        () => reject(new Error(`${describe()} after ${timeoutMs} ms`)),
         timeoutMs,
       );
       this.waiters.push({

@@ -28,14 +28,20 @@ export interface DeliveryWorkerDeps {
 /** An idle worker re-reads the outbox on its own only this many poll intervals apart. */
 const IDLE_BACKSTOP_POLLS = 30;
 
-const acknowledges = (whatsappMessageId: string) => (event: SessionEvent) =>
-  event.type === 'receipt' && event.whatsappMessageId === whatsappMessageId;
+/**
+ * WhatsApp's acknowledgement, once the coordinator has stored it: until then
+ * the message is still `sending`, which nextDue would hand back for a resend.
+ */
+const acknowledgedAndStored = (messageId: string) => (event: SessionEvent) =>
+  event.type === 'messageStatus' &&
+  event.messageId === messageId &&
+  event.status !== 'sending';
 
 /**
  * Sends one connected user's due messages, one at a time in creation order,
- * each waiting for WhatsApp's acknowledgement (or the ack timeout) before
- * the next, spaced by the send interval. It runs only while the session is
- * connected; the coordinator starts and stops it.
+ * each waiting for WhatsApp's acknowledgement to be stored (or the ack
+ * timeout) before the next, spaced by the send interval. It runs only while
+ * the session is connected; the coordinator starts and stops it.
  */
 export class DeliveryWorker {
   private readonly logger = new Logger(DeliveryWorker.name);
@@ -118,7 +124,7 @@ export class DeliveryWorker {
     // Subscribe before sending: a receipt can arrive before sendMessage resolves.
     const ack = events.waitFor(
       this.userId,
-      acknowledges(sending.whatsappMessageId),
+      acknowledgedAndStored(sending._id),
       config.ackTimeoutMs,
     );
     try {
