@@ -8,6 +8,7 @@ import type { ConfigType } from '@nestjs/config';
 import { bulkhead } from 'cockatiel';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { whatsappConfig } from '../../config/whatsapp.config';
+import { DatabaseConnection } from '../../database/database-connection';
 import { RelanceConfigRepository } from '../relance-config.repository';
 import { DatabaseRetry } from '../session/database-retry';
 import { SessionFiles } from '../session/session-files';
@@ -40,13 +41,19 @@ export class SessionRestoreService implements OnApplicationBootstrap {
     private readonly files: SessionFiles,
     private readonly databaseRetry: DatabaseRetry,
     private readonly state: RestoreState,
+    private readonly database: DatabaseConnection,
     @Inject(whatsappConfig.KEY)
     private readonly config: ConfigType<typeof whatsappConfig>,
   ) {}
 
-  /** Restores in the background: the HTTP API is up while sessions come back. */
+  /**
+   * Restores in the background once the database answers (it may come up
+   * after the app): the HTTP API is up while sessions come back.
+   */
   onApplicationBootstrap(): void {
-    this.running = this.restoreAll()
+    this.running = this.database
+      .whenConnected()
+      .then(() => this.restoreAll())
       .catch((error: unknown) => {
         this.logger.error(`Boot restore failed: ${(error as Error).message}`);
         return { restored: 0, needsQr: 0, failed: 0, skipped: 0 };
@@ -65,8 +72,13 @@ export class SessionRestoreService implements OnApplicationBootstrap {
       this.repository.findRestorable(stored),
     );
     const slots = bulkhead(this.config.restoreConcurrency, Infinity);
+    this.state.markStarted(users.length);
     const outcomes = await Promise.all(
-      users.map((userId) => slots.execute(() => this.restoreOne(userId))),
+      users.map((userId) =>
+        slots
+          .execute(() => this.restoreOne(userId))
+          .finally(() => this.state.markOneDone()),
+      ),
     );
     const summary: RestoreSummary = {
       restored: outcomes.filter((outcome) => outcome === 'restored').length,
