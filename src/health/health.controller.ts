@@ -43,10 +43,11 @@ export class HealthController {
   @HealthCheck()
   @ApiOkResponse({
     description:
-      'MongoDB answers, the sessions folder is writable and the boot restore of stored sessions has finished',
+      'MongoDB answers and the sessions folder is writable; `restore` reports the boot restore of stored sessions (`running`, `total`, `done`) as information, never as down',
   })
   @ApiServiceUnavailableResponse({
-    description: 'A dependency is down, or the boot restore is still running',
+    description:
+      'MongoDB does not answer, or the sessions folder is not writable',
   })
   ready() {
     return this.health.check([
