@@ -50,9 +50,9 @@ describe('reportBootFailure', () => {
       new CannotListenError(
         '0.0.0.0',
         3000,
-        'is already in use by another process',
+        'is already in use by another process: stop it, or set PORT to a free port',
       ),
-      /^Cannot start: Port 3000 on 0\.0\.0\.0 is already in use by another process: .*set PORT/,
+      /^Cannot start: Port 3000 on 0\.0\.0\.0 is already in use by another process: stop it, or set PORT to a free port\.$/,
     ],
   ])('explains in one line, without a stack, when %s', (_, error, message) => {
     const printed: string[] = [];

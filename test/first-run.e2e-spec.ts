@@ -114,7 +114,7 @@ describe('first run with no configuration and no downloadable mongod (e2e)', () 
       /Using a DEVELOPMENT JWT secret from \.\/data\/dev-jwt-secret/,
     );
     await app.line(
-      /Using the EMBEDDED DEVELOPMENT database: FerretDB .*data in \.\/data\/ferretdb \(\.\/data\/ferretdb already holds this project's FerretDB data\)/,
+      /Using the EMBEDDED DEVELOPMENT database: FerretDB .*data in \.\/data\/ferretdb \(it ran here before: \.\/data\/ferretdb exists\)/,
     );
     // The token minted before the restart still works: the secret was reused.
     const after = await http('/api/relance/status', { headers: auth });

@@ -134,7 +134,7 @@ describe('the documented production commands (e2e, spawns the built app)', () =>
 
       expect(await app.exited).toEqual({ code: 1, signal: null });
       expect(app.stderr).toEqual([
-        `Cannot start: Port ${port} on 127.0.0.1 is already in use by another process: stop whatever holds it, or set PORT (and HOST) to a free address.`,
+        `Cannot start: Port ${port} on 127.0.0.1 is already in use by another process: stop it, or set PORT to a free port.`,
       ]);
       expect(app.stdout.join('\n')).not.toMatch(
         /successfully started|Listening on/,

@@ -1,17 +1,19 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
+/** The usual reasons `listen` fails, each with what to do about it. */
 const EXPLAINED_LISTEN_ERRORS: Record<string, string> = {
-  EADDRINUSE: 'is already in use by another process',
-  EACCES: 'needs privileges this process does not have',
-  EADDRNOTAVAIL: 'is not an address of this machine',
+  EADDRINUSE:
+    'is already in use by another process: stop it, or set PORT to a free port',
+  EACCES:
+    'needs privileges this process does not have: set PORT to 1024 or above',
+  EADDRNOTAVAIL:
+    'is not on an address of this machine: set HOST to one of its addresses, or 0.0.0.0',
 };
 
 /** The HTTP server cannot listen where HOST and PORT say. */
 export class CannotListenError extends Error {
-  constructor(host: string, port: number, why: string) {
-    super(
-      `Port ${port} on ${host} ${why}: stop whatever holds it, or set PORT (and HOST) to a free address.`,
-    );
+  constructor(host: string, port: number, explanation: string) {
+    super(`Port ${port} on ${host} ${explanation}.`);
     this.name = 'CannotListenError';
   }
 }
@@ -30,8 +32,8 @@ export async function listen(
     };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code ? EXPLAINED_LISTEN_ERRORS[code] : undefined;
-    if (why) throw new CannotListenError(host, port, why);
+    const explanation = code ? EXPLAINED_LISTEN_ERRORS[code] : undefined;
+    if (explanation) throw new CannotListenError(host, port, explanation);
     throw error;
   }
 }

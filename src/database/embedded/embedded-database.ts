@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { ensureMongodBinary, oneLine, startMongod } from './embedded-mongod';
 import {
   ferretDbRunnerBinary,
@@ -100,7 +100,8 @@ export interface RunningEmbeddedDatabase {
   stop(): Promise<void>;
 }
 
-async function holdsData(dir: string): Promise<boolean> {
+/** A data folder that is there and not empty. */
+async function isUsed(dir: string): Promise<boolean> {
   try {
     return (await readdir(dir)).length > 0;
   } catch (error) {
@@ -109,22 +110,31 @@ async function holdsData(dir: string): Promise<boolean> {
   }
 }
 
+function exists(dir: string): Promise<boolean> {
+  return stat(dir).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return false;
+      throw error;
+    },
+  );
+}
+
 /**
  * Starts the development database with its data in a folder, so it survives
- * restarts. Once FerretDB holds this project's data (and mongod holds none),
- * it keeps being used, so data does not seem to vanish the day mongod
- * becomes downloadable.
+ * restarts. Once FerretDB has run here (its folder exists, and mongod's holds
+ * nothing), it keeps being used: the data does not seem to vanish the day
+ * mongod becomes downloadable, and later starts skip the download attempt.
  */
 export async function startEmbeddedDatabase(
   options: EmbeddedDatabaseOptions,
 ): Promise<RunningEmbeddedDatabase> {
   const sticky =
-    (await holdsData(options.ferretDbDir)) &&
-    !(await holdsData(options.mongoDir));
+    (await exists(options.ferretDbDir)) && !(await isUsed(options.mongoDir));
   const engine = await chooseEmbeddedEngine({
     ...options,
     preferFerretDb: sticky
-      ? `${options.ferretDbDir} already holds this project's FerretDB data`
+      ? `it ran here before: ${options.ferretDbDir} exists`
       : undefined,
   });
   if (engine.kind === 'ferretdb') {

@@ -111,7 +111,7 @@ async function build(
   const started = Date.now();
   const partial = `${binary}.${process.pid}.partial`;
   log(
-    `Building the FerretDB runner with Go (first run only; about 2 minutes on 2 cores, needs the Go module proxy or Go's module cache) into ${binary}`,
+    `Building the FerretDB runner with Go (first run only; 2 to 6 minutes on 2 cores, needs the Go module proxy or Go's module cache) into ${binary}`,
   );
   const child = spawn('go', ['build', '-v', '-o', partial, '.'], {
     cwd: sourceDir,
