@@ -110,9 +110,19 @@ export class DatabaseConnection implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async open(): Promise<void> {
-    const uri = this.config.uri ?? (await this.startEmbedded());
-    if (this.stopping.signal.aborted) return;
-    if (await this.connectWithRetry(uri)) this.connected.resolve();
+    try {
+      const uri = this.config.uri ?? (await this.startEmbedded());
+      if (this.stopping.signal.aborted) {
+        // Shutdown ran while the embedded database was starting.
+        await this.embedded?.stop();
+        return;
+      }
+      if (await this.connectWithRetry(uri)) this.connected.resolve();
+    } catch (error) {
+      // Stopping mid-way (e.g. a signal during the runner's build) is not a failed boot.
+      if (this.stopping.signal.aborted) return;
+      throw error;
+    }
   }
 
   private async startEmbedded(): Promise<string> {

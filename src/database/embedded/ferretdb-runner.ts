@@ -99,8 +99,8 @@ async function removeOtherVersions(cacheDir: string, keep: string) {
 
 /**
  * `go build -v` prints each package it compiles and each module it downloads;
- * counting them every few seconds shows the build is moving (the first build
- * takes about two minutes on 2 cores).
+ * counting them every few seconds shows the build is moving (a first build,
+ * with Go's caches empty, takes 2 to 6 minutes on 2 cores).
  */
 async function build(
   sourceDir: string,

@@ -322,4 +322,25 @@ describe('SessionLifecycleService', () => {
     });
     expect(reconnects.pending(USER)).toBeUndefined();
   });
+
+  it('does not reschedule a reconnect that was under way when shutdown began', async () => {
+    await connectedUser();
+    const runs: Array<() => void> = [];
+    const schedule = jest
+      .spyOn(reconnects, 'schedule')
+      .mockImplementation((_userId, run) => {
+        runs.push(run);
+        return { attempt: runs.length, at: new Date() };
+      });
+    factory.latest(USER).close(428);
+    await settle();
+    expect(runs).toHaveLength(1);
+
+    await service.shutDown(100);
+    // The reconnect timer fired just as shutdown began: the attempt is refused.
+    runs[0]();
+    await settle();
+
+    expect(schedule).toHaveBeenCalledTimes(1);
+  });
 });

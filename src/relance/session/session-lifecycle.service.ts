@@ -323,6 +323,9 @@ export class SessionLifecycleService {
         }
       })
       .catch((error: unknown) => {
+        // A reconnect already under way when shutdown began: rescheduling it
+        // would refuse and reschedule for ever, keeping the process alive.
+        if (this.shuttingDown) return;
         this.logger.error(
           `Reconnect failed for user ${userId}: ${(error as Error).message}`,
         );
