@@ -78,7 +78,10 @@ async function isExecutable(path: string): Promise<boolean> {
 /** Resolves with whether `go version` runs; a missing `go` is the usual reason it does not. */
 export function goIsAvailable(): Promise<boolean> {
   return new Promise((resolve) => {
-    const child = spawn('go', ['version'], { stdio: 'ignore' });
+    const child = spawn('go', ['version'], {
+      stdio: 'ignore',
+      env: process.env,
+    });
     child.once('error', () => resolve(false));
     child.once('exit', (code) => resolve(code === 0));
   });
@@ -116,6 +119,7 @@ async function build(
   const child = spawn('go', ['build', '-v', '-o', partial, '.'], {
     cwd: sourceDir,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: process.env,
     signal,
   });
   let downloaded = 0;
