@@ -105,7 +105,7 @@ APP_PID=$!
 
 tries=0
 until python3 -c 'import sys, urllib.request as r; r.urlopen(sys.argv[1], timeout=2)' \
-  "http://127.0.0.1:$PORT/api/health/live" >/dev/null 2>&1; do
+  "http://127.0.0.1:$PORT/api/health/ready" >/dev/null 2>&1; do
   tries=$((tries + 1))
   if ! kill -0 "$APP_PID" 2>/dev/null || [ "$tries" -gt 150 ]; then
     echo "the app did not become ready on 127.0.0.1:$PORT" >&2

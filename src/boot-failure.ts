@@ -1,9 +1,13 @@
+import { CannotListenError } from './boot/listen';
 import { InvalidEnvironmentError } from './config/env-validation';
-import { EmbeddedDatabaseUnavailableError } from './database/embedded-mongo.service';
+import { DatabaseUnreachableError } from './database/database-connection';
+import { EmbeddedDatabaseUnavailableError } from './database/embedded/embedded-database';
 
 const EXPLAINED_FAILURES = [
   InvalidEnvironmentError,
   EmbeddedDatabaseUnavailableError,
+  DatabaseUnreachableError,
+  CannotListenError,
 ];
 
 /**

@@ -1,7 +1,6 @@
 import { getModelToken } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import request from 'supertest';
-import { RestoreState } from '../src/relance/restore/restore-state';
 import { RelanceConfig } from '../src/relance/schemas/relance-config.schema';
 import {
   FakeSocketFactory,
@@ -365,39 +364,5 @@ describe('GET /metrics protected by METRICS_TOKEN and METRICS_ALLOWED_IPS (e2e)'
   it('refuses an unlisted address, loopback included, with 403 even with the token', async () => {
     expect(await scrape('10.0.0.6', `Bearer ${METRICS_TOKEN}`)).toBe(403);
     expect(await scrape('127.0.0.1', `Bearer ${METRICS_TOKEN}`)).toBe(403);
-  });
-});
-
-describe('readiness waits for the boot restore (e2e)', () => {
-  let testApp: TestApp;
-
-  beforeAll(async () => {
-    const running: Pick<RestoreState, 'markFinished' | 'isFinished'> = {
-      markFinished: () => undefined,
-      isFinished: () => false,
-    };
-    testApp = await createTestApp({
-      override: (builder) =>
-        builder.overrideProvider(RestoreState).useValue(running),
-    });
-  });
-
-  afterAll(async () => {
-    await testApp?.close();
-  });
-
-  it('answers 503 on /api/health/ready and /api/health while restoring, 200 on /api/health/live', async () => {
-    const http = () => request(testApp.app.getHttpServer());
-    const ready = await http().get('/api/health/ready').expect(503);
-    expect(ready.body).toEqual({
-      statusCode: 503,
-      error: 'Service Unavailable',
-      message: [
-        'restore: the boot restore of stored sessions is still running',
-      ],
-      requestId: ready.headers['x-request-id'],
-    });
-    await http().get('/api/health').expect(503);
-    await http().get('/api/health/live').expect(200);
   });
 });

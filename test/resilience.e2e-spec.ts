@@ -18,6 +18,7 @@ import { startRestartableDatabase } from './support/restartable-database';
 import { createTestApp, makeSessionsDir, TestApp } from './support/test-app';
 import { stopTestDatabase, testDatabaseUri } from './support/test-database';
 import { bearer, tokenFor } from './support/tokens';
+import type { StatusBody } from './support/response-bodies';
 import { waitUntil } from './support/wait';
 
 const LONG_BACKOFF = {
@@ -50,8 +51,10 @@ describe('database outage (e2e, kills the database server)', () => {
       const auth = bearer(await tokenFor('u1'));
       await waitUntil(
         async () =>
-          (await http().get('/api/relance/status').set(auth)).body.status ===
-          'connected',
+          (
+            (await http().get('/api/relance/status').set(auth))
+              .body as StatusBody
+          ).status === 'connected',
         { what: 'the restored session to connect' },
       );
 
@@ -62,7 +65,7 @@ describe('database outage (e2e, kills the database server)', () => {
         statusCode: 503,
         error: 'Service Unavailable',
         message: 'The database is unavailable; please retry shortly',
-        requestId: expect.any(String),
+        requestId: during.headers['x-request-id'],
       });
       const health = await http().get('/api/health/ready');
       expect(health.status).toBe(503);
@@ -77,7 +80,7 @@ describe('database outage (e2e, kills the database server)', () => {
           const response = await http().get('/api/relance/status').set(auth);
           return (
             response.status === 200 &&
-            response.body.connectionFailureCount === 1
+            (response.body as StatusBody).connectionFailureCount === 1
           );
         },
         {
@@ -87,7 +90,7 @@ describe('database outage (e2e, kills the database server)', () => {
       );
       const after = (
         await http().get('/api/relance/status').set(auth).expect(200)
-      ).body;
+      ).body as StatusBody;
       expect(after).toMatchObject({
         connectionFailureCount: 1,
         lastDisconnectReason: { code: 401 },
@@ -152,11 +155,11 @@ describe('hammer: racing closes for 100 users (e2e)', () => {
         await plantStoredSession(testApp.sessionsDir, userId);
         for (const code of scriptFor(index)) {
           reconnects.cancel(userId);
-          let outcome = await supervisor.startInBackground(userId);
+          const outcome = await supervisor.startInBackground(userId);
           if (outcome === 'no_credentials') {
             // The user links again after a threshold deletion.
             await plantStoredSession(testApp.sessionsDir, userId);
-            outcome = await supervisor.startInBackground(userId);
+            await supervisor.startInBackground(userId);
           }
           const socket: FakeSocket = factory.latest(userId);
           // Fire and move on: the close is handled while the next start is already queued.

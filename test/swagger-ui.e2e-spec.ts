@@ -1,14 +1,13 @@
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { ensureChromium } from './support/chromium';
 import { FakeSocketFactory } from './support/fake-socket-factory';
 import { createTestApp, TestApp } from './support/test-app';
 import { stopTestDatabase } from './support/test-database';
 import { tokenFor } from './support/tokens';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '..', 'test-artifacts');
 
 /**
@@ -24,12 +23,8 @@ describe('Swagger UI in a real browser (e2e)', () => {
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium; .ci/run does it). ` +
-          'This test never downloads a browser.',
-      );
-    }
+    // Installs it with apt when missing (root only): minutes, hence the timeout.
+    const executablePath = ensureChromium();
     testApp = await createTestApp({
       sockets: new FakeSocketFactory(),
     });
@@ -37,7 +32,7 @@ describe('Swagger UI in a real browser (e2e)', () => {
     const { port } = testApp.app.getHttpServer().address() as AddressInfo;
     baseUrl = `http://127.0.0.1:${port}`;
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath,
       args: [
         '--headless',
         '--no-sandbox',
@@ -52,7 +47,7 @@ describe('Swagger UI in a real browser (e2e)', () => {
       if (message.type() === 'error') consoleErrors.push(message.text());
     });
     page.on('pageerror', (error) => consoleErrors.push(error.message));
-  });
+  }, 600_000);
 
   afterAll(async () => {
     await browser?.close();

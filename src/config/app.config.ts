@@ -1,9 +1,16 @@
 import { registerAs } from '@nestjs/config';
-import { IsInt, Max, Min } from 'class-validator';
+import { IsInt, IsIP, Max, Min, ValidateIf } from 'class-validator';
 import { ToInteger } from './env-transforms';
 import { validated } from './env-validation';
 
 export class AppEnv {
+  @ValidateIf((env: AppEnv) => env.HOST !== 'localhost')
+  @IsIP(undefined, {
+    message:
+      'HOST must be an IP address to listen on, or localhost (0.0.0.0: every IPv4 interface, 127.0.0.1: this machine only, :: for IPv6)',
+  })
+  HOST: string = '0.0.0.0';
+
   @ToInteger()
   @IsInt()
   @Min(0)
@@ -20,6 +27,7 @@ export class AppEnv {
 export const appConfig = registerAs('app', () => {
   const env = validated(AppEnv, process.env);
   return {
+    host: env.HOST,
     port: env.PORT,
     bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
   };

@@ -6,11 +6,43 @@ import {
   Matches,
   Max,
   Min,
-  MinLength,
+  ValidateBy,
   ValidateIf,
 } from 'class-validator';
+import { PLACEHOLDER_JWT_SECRET } from './dev-jwt-secret';
 import { ToInteger } from './env-transforms';
 import { validated } from './env-validation';
+
+const MIN_SECRET_LENGTH = 32;
+
+/** One message per problem: a missing secret is not also reported as too short. */
+function IsLongEnoughSecret(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isLongEnoughSecret',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'string' && value.length >= MIN_SECRET_LENGTH,
+      defaultMessage: (args) =>
+        typeof args?.value === 'string'
+          ? `JWT_SECRET must be at least ${MIN_SECRET_LENGTH} characters`
+          : `JWT_SECRET is required (at least ${MIN_SECRET_LENGTH} characters)`,
+    },
+  });
+}
+
+/** In production the example secret from .env.example would let anyone forge tokens. */
+function IsNotThePlaceholderInProduction(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isNotThePlaceholderInProduction',
+    validator: {
+      validate: (value: unknown, args) =>
+        (args?.object as { NODE_ENV?: string }).NODE_ENV !== 'production' ||
+        value !== PLACEHOLDER_JWT_SECRET,
+      defaultMessage: () =>
+        'JWT_SECRET is the placeholder from .env.example: set a random secret of at least 32 characters (e.g. `openssl rand -base64 48`)',
+    },
+  });
+}
 
 export class AuthEnv {
   @IsOptional()
@@ -23,8 +55,8 @@ export class AuthEnv {
   @ValidateIf(
     (env: AuthEnv) => !env.JWT_PUBLIC_KEY || env.JWT_SECRET !== undefined,
   )
-  @IsString({ message: 'JWT_SECRET is required (at least 32 characters)' })
-  @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
+  @IsLongEnoughSecret()
+  @IsNotThePlaceholderInProduction()
   JWT_SECRET?: string;
 
   @IsOptional()

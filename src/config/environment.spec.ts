@@ -1,3 +1,4 @@
+import { PLACEHOLDER_JWT_SECRET } from './dev-jwt-secret';
 import { findEnvironmentProblems } from './environment';
 import { loadClusterConfig } from './cluster.config';
 import { loadWhatsAppConfig } from './whatsapp.config';
@@ -75,6 +76,26 @@ describe('environment validation at boot', () => {
     expect(problemsFor({})).toEqual(
       expect.arrayContaining([expect.stringContaining('JWT_SECRET')]),
     );
+  });
+
+  it('in production, refuses a missing JWT_SECRET, naming it (no development secret there)', () => {
+    expect(problemsFor({ NODE_ENV: 'production' })).toEqual([
+      'JWT_SECRET is required (at least 32 characters)',
+    ]);
+  });
+
+  it('in production, refuses the placeholder secret from .env.example', () => {
+    expect(
+      problemsFor({
+        NODE_ENV: 'production',
+        JWT_SECRET: PLACEHOLDER_JWT_SECRET,
+      }),
+    ).toEqual([
+      'JWT_SECRET is the placeholder from .env.example: set a random secret of at least 32 characters (e.g. `openssl rand -base64 48`)',
+    ]);
+    expect(
+      problemsFor({ NODE_ENV: 'production', JWT_SECRET: VALID_SECRET }),
+    ).toEqual([]);
   });
 
   it('refuses a JWT_SECRET shorter than 32 characters', () => {

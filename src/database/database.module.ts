@@ -1,33 +1,30 @@
-import { Module } from '@nestjs/common';
-import { ConfigType } from '@nestjs/config';
-import { MongooseModule } from '@nestjs/mongoose';
-import { databaseConfig } from '../config/database.config';
-import { EmbeddedMongoService } from './embedded-mongo.service';
+import { Global, Module } from '@nestjs/common';
+import { getConnectionToken } from '@nestjs/mongoose';
+import mongoose, { Connection } from 'mongoose';
+import { DatabaseConnection } from './database-connection';
 
+/**
+ * The app's MongoDB connection, created unopened: DatabaseConnection opens it
+ * in the background (retrying), so the app boots and serves its health
+ * routes before the database answers. Models (MongooseModule.forFeature) and
+ * terminus' ping find it under @nestjs/mongoose's default connection token.
+ */
+@Global()
 @Module({
-  providers: [EmbeddedMongoService],
-  exports: [EmbeddedMongoService],
-})
-class EmbeddedMongoModule {}
-
-@Module({
-  imports: [
-    MongooseModule.forRootAsync({
-      imports: [EmbeddedMongoModule],
-      inject: [databaseConfig.KEY, EmbeddedMongoService],
-      useFactory: async (
-        config: ConfigType<typeof databaseConfig>,
-        embedded: EmbeddedMongoService,
-      ) => ({
-        uri: config.uri ?? (await embedded.start(config.embeddedDir)),
-        serverSelectionTimeoutMS: config.serverSelectionTimeoutMs,
-        // Fail fast while the database is unreachable (the API answers 503)
-        // instead of queueing writes in memory.
-        bufferCommands: false,
-        retryAttempts: 2,
-        retryDelay: 1000,
-      }),
-    }),
+  providers: [
+    {
+      provide: getConnectionToken(),
+      useFactory: (): Connection => {
+        const connection = mongoose.createConnection();
+        // Refuse commands until connected (the API answers 503) rather than
+        // queueing them: openUri sets this too, but only once it is called.
+        (connection.config as { bufferCommands?: boolean }).bufferCommands =
+          false;
+        return connection;
+      },
+    },
+    DatabaseConnection,
   ],
+  exports: [getConnectionToken(), DatabaseConnection],
 })
 export class DatabaseModule {}

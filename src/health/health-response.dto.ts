@@ -3,7 +3,7 @@ import { ApiProperty, ApiPropertyOptions } from '@nestjs/swagger';
 const CHECKS_SCHEMA: ApiPropertyOptions = {
   type: 'object',
   description:
-    'One entry per check, by name (`mongodb`, `sessionsDir`, `restore`)',
+    "One entry per check, by name (`mongodb`, `sessionsDir`, `restore`); `restore` also carries the boot restore's progress (`running`, `total`, `done`) and is always up",
   additionalProperties: {
     type: 'object',
     required: ['status'],
@@ -11,7 +11,10 @@ const CHECKS_SCHEMA: ApiPropertyOptions = {
   },
 };
 
-type Checks = Record<string, { status: 'up' | 'down' }>;
+type Checks = Record<
+  string,
+  { status: 'up' | 'down' } & Record<string, string | number | boolean>
+>;
 
 /** Terminus' body when every check is up. */
 export class HealthResponseDto {
@@ -31,7 +34,7 @@ export class HealthResponseDto {
 const READY_CHECKS: Checks = {
   mongodb: { status: 'up' },
   sessionsDir: { status: 'up' },
-  restore: { status: 'up' },
+  restore: { status: 'up', running: true, total: 250, done: 120 },
 };
 
 /** Real bodies of the health routes, for the OpenAPI examples. */
@@ -47,8 +50,7 @@ export const HEALTH_EXAMPLES = {
 
 const WHY_DOWN: Record<string, string> = {
   mongodb: 'the database does not answer',
-  sessionsDir: 'the sessions folder is not writable',
-  restore: 'the boot restore of stored sessions is still running',
+  sessionsDir: 'the credential store does not take writes',
 };
 
 /** The 503 message: each check that is down and why, in our words (never a driver message with hosts in it). */

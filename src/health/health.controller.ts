@@ -24,8 +24,8 @@ const HEALTH_CHECK = { noCache: true, swaggerDocumentation: false };
 const ApiNotReadyResponse = () =>
   ApiErrorResponse(503, {
     description:
-      'Not ready: a dependency is down, or the boot restore of stored sessions is still running. `message` names each check that is down.',
-    message: notReadyMessage(['restore']),
+      'Not ready: MongoDB does not answer, or the credential store does not take writes. `message` names each check that is down.',
+    message: notReadyMessage(['mongodb']),
   });
 
 @ApiTags('health')
@@ -73,11 +73,11 @@ export class HealthController {
   @PolledRoute()
   @ApiOperation({
     summary:
-      'Readiness probe: MongoDB answers, the sessions folder is writable, the boot restore has finished',
+      'Readiness probe: MongoDB answers and the credential store takes writes (the boot restore is reported, not awaited)',
   })
   @ApiOkResponse({
     description:
-      'MongoDB answers, the sessions folder is writable and the boot restore of stored sessions has finished',
+      'MongoDB answers and the sessions folder is writable; `restore` reports the boot restore of stored sessions (`running`, `total`, `done`) as information, never as down',
     type: HealthResponseDto,
     example: HEALTH_EXAMPLES.ready,
   })

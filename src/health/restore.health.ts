@@ -2,7 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { RestoreState } from '../relance/restore/restore-state';
 
-/** Up once the boot restore of stored sessions has finished (whatever each user's outcome). */
+/**
+ * The boot restore's progress, as information: always up. The API serves
+ * requests while sessions reconnect, so a load balancer must not take the
+ * service out while thousands of sessions come back after a deploy.
+ */
 @Injectable()
 export class RestoreHealthIndicator {
   constructor(
@@ -11,11 +15,6 @@ export class RestoreHealthIndicator {
   ) {}
 
   check(key: string) {
-    const indicator = this.health.check(key);
-    return this.restore.isFinished()
-      ? indicator.up()
-      : indicator.down({
-          message: 'Boot restore of stored sessions is running',
-        });
+    return this.health.check(key).up({ ...this.restore.progress() });
   }
 }

@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { freePort } from './restartable-database';
+import { freeLoopbackPort } from '../../src/database/embedded/free-port';
 import { TEST_JWT_SECRET } from './tokens';
 import { waitUntil } from './wait';
 
@@ -33,7 +33,7 @@ export async function startAppProcess(
   env: Record<string, string>,
   preloads: string[] = [],
 ): Promise<AppProcess> {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const url = `http://127.0.0.1:${port}`;
   let output = '';
   const child: ChildProcess = spawn(

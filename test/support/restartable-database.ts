@@ -1,61 +1,36 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoMemoryServer } from 'mongodb-memory-server';
-import { waitUntil } from './wait';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function canConnect(port: number): Promise<boolean> {
-  const { connect } = await import('node:net');
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
+import { freeLoopbackPort } from '../../src/database/embedded/free-port';
+import {
+  FerretDbProcess,
+  startFerretDb,
+} from '../../src/database/embedded/ferretdb-runner';
+import { chooseTestEngine } from './embedded-test-database';
 
 /** A database server the test can stop and start again on the same port, keeping its data. */
 export interface RestartableDatabase {
   uri: string;
+  /** Like a crash: the server is killed. */
   stop(): Promise<void>;
   start(): Promise<void>;
   dispose(): Promise<void>;
 }
 
-/** FerretDB from FERRETDB_BIN (CI builds it), with its SQLite data in a temp folder. */
-async function ferretDb(bin: string): Promise<RestartableDatabase> {
-  const port = await freePort();
-  const dir = await mkdtemp(join(tmpdir(), 'ferretdb-fault-'));
-  let child: ChildProcess | undefined;
+/** The FerretDB runner (SIGKILLed to stop), with its SQLite data in a temp folder. */
+async function ferretDb(
+  binary: string,
+  port: number,
+): Promise<RestartableDatabase> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'ferretdb-fault-'));
+  let running: FerretDbProcess | undefined;
   const start = async () => {
-    child = spawn(bin, ['-listen', `127.0.0.1:${port}`, '-dir', dir], {
-      stdio: 'ignore',
-    });
-    await waitUntil(() => canConnect(port), { what: 'FerretDB to listen' });
+    running = await startFerretDb({ binary, dataDir, port });
   };
   const stop = async () => {
-    const running = child;
-    child = undefined;
-    if (!running || running.exitCode !== null) return;
-    const exited = new Promise((resolve) => running.once('exit', resolve));
-    running.kill('SIGKILL');
-    await exited;
+    await running?.stop('SIGKILL');
+    running = undefined;
   };
   await start();
   return {
@@ -64,15 +39,14 @@ async function ferretDb(bin: string): Promise<RestartableDatabase> {
     stop,
     async dispose() {
       await stop();
-      await rm(dir, { recursive: true, force: true });
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
 
 /** An embedded mongod restarted on the same port and data folder. */
-async function embeddedMongo(): Promise<RestartableDatabase> {
+async function embeddedMongo(port: number): Promise<RestartableDatabase> {
   const dir = await mkdtemp(join(tmpdir(), 'mongod-fault-'));
-  const port = await freePort();
   const server = await MongoMemoryServer.create({
     instance: { port, dbPath: dir },
   });
@@ -92,17 +66,17 @@ async function embeddedMongo(): Promise<RestartableDatabase> {
 }
 
 /**
- * A database the fault tests may kill: FerretDB when CI provides its binary,
- * else an embedded mongod. Without either the test fails with this message.
+ * A database the fault tests may kill, from the app's own fallback chain:
+ * mongod when mongodb-memory-server has or can download it, else the
+ * FerretDB runner (cached, or built with Go). `port` fixes where it listens,
+ * for a test that starts the app before its database.
  */
-export async function startRestartableDatabase(): Promise<RestartableDatabase> {
-  const bin = process.env.FERRETDB_BIN;
-  if (bin) return ferretDb(bin);
-  try {
-    return await embeddedMongo();
-  } catch (error) {
-    throw new Error(
-      `The database-outage test needs a server it can kill: set FERRETDB_BIN (.ci/run does) or let mongodb-memory-server download mongod (${(error as Error).message.split('\n')[0]})`,
-    );
-  }
+export async function startRestartableDatabase(
+  port?: number,
+): Promise<RestartableDatabase> {
+  const engine = await chooseTestEngine();
+  const chosenPort = port ?? (await freeLoopbackPort());
+  return engine.kind === 'mongod'
+    ? embeddedMongo(chosenPort)
+    : ferretDb(engine.binary, chosenPort);
 }

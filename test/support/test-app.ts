@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { AppModule } from '../../src/app.module';
 import { configureApp, createFastifyAdapter } from '../../src/app.setup';
 import { appConfig } from '../../src/config/app.config';
+import { DatabaseConnection } from '../../src/database/database-connection';
 import { WhatsAppSocketFactory } from '../../src/relance/supervisor/whatsapp-socket';
 import { testDatabaseUri } from './test-database';
 import { TEST_JWT_SECRET } from './tokens';
@@ -52,6 +53,31 @@ async function withEnv<T>(
   }
 }
 
+const CONNECT_WAIT_MS = 30_000;
+
+async function connected(
+  app: NestFastifyApplication,
+  mongoUri: string,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `The test app did not connect to ${mongoUri} within ${CONNECT_WAIT_MS} ms`,
+          ),
+        ),
+      CONNECT_WAIT_MS,
+    );
+  });
+  try {
+    await Promise.race([app.get(DatabaseConnection).whenConnected(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The real app (AppModule, Fastify, pipes, filters, Swagger) on a real database. */
 export async function createTestApp(
   options: TestAppOptions = {},
@@ -78,6 +104,9 @@ export async function createTestApp(
     await configureApp(nestApp);
     await nestApp.init();
     await nestApp.getHttpAdapter().getInstance().ready();
+    // The app connects in the background (it may boot before its database);
+    // tests start once it is connected, as they did when boot waited for it.
+    await connected(nestApp, mongoUri);
     return nestApp;
   });
   return {

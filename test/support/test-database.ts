@@ -1,7 +1,10 @@
-import { MongoMemoryServer } from 'mongodb-memory-server';
 import { randomBytes } from 'node:crypto';
+import {
+  startTestDatabaseServer,
+  TestDatabaseServer,
+} from './embedded-test-database';
 
-let embedded: MongoMemoryServer | undefined;
+let embedded: TestDatabaseServer | undefined;
 
 function withDatabaseName(uri: string, dbName: string): string {
   const url = new URL(uri);
@@ -9,26 +12,14 @@ function withDatabaseName(uri: string, dbName: string): string {
   return url.toString();
 }
 
-async function startEmbedded(): Promise<string> {
-  try {
-    embedded ??= await MongoMemoryServer.create();
-    return embedded.getUri();
-  } catch (error) {
-    const reason =
-      error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new Error(
-      `Tests need MongoDB: set MONGODB_URI to a MongoDB-compatible server (CI starts FerretDB), ` +
-        `or let mongodb-memory-server download mongod. It could not start: ${reason}`,
-    );
-  }
-}
-
 /**
- * A fresh database for one test file: MONGODB_URI when set, else an embedded
- * mongod. Never skips: without either, the tests fail with a clear message.
+ * A fresh database for one test file, on MONGODB_URI: set by the developer,
+ * or by the e2e global setup, which starts the app's embedded fallback chain
+ * once. Run without that setup, the file starts its own.
  */
 export async function testDatabaseUri(): Promise<string> {
-  const base = process.env.MONGODB_URI || (await startEmbedded());
+  if (!process.env.MONGODB_URI) embedded ??= await startTestDatabaseServer();
+  const base = process.env.MONGODB_URI || embedded!.uri;
   return withDatabaseName(
     base,
     `relance_test_${randomBytes(6).toString('hex')}`,

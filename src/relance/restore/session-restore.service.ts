@@ -9,6 +9,7 @@ import type { ConfigType } from '@nestjs/config';
 import { bulkhead } from 'cockatiel';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { whatsappConfig } from '../../config/whatsapp.config';
+import { DatabaseConnection } from '../../database/database-connection';
 import { logLine } from '../../logging/log-line';
 import { RelanceConfigRepository } from '../relance-config.repository';
 import { SessionCredentialStore } from '../credentials/session-credential-store';
@@ -52,13 +53,19 @@ export class SessionRestoreService
     private readonly repository: RelanceConfigRepository,
     private readonly credentials: SessionCredentialStore,
     private readonly state: RestoreState,
+    private readonly database: DatabaseConnection,
     @Inject(whatsappConfig.KEY)
     private readonly config: ConfigType<typeof whatsappConfig>,
   ) {}
 
-  /** Restores in the background: the HTTP API is up while sessions come back. */
+  /**
+   * Restores in the background once the database answers (it may come up
+   * after the app): the HTTP API is up while sessions come back.
+   */
   onApplicationBootstrap(): void {
-    this.running = this.restoreAll()
+    this.running = this.database
+      .whenConnected()
+      .then(() => this.restoreAll())
       .catch((error: unknown) => {
         // A shutdown during the restore closes the database under it: expected, not a failure.
         if (this.shuttingDown)
@@ -85,8 +92,13 @@ export class SessionRestoreService
     const stored = await this.credentials.listUsersWithCredentials();
     const users = await this.repository.findRestorable(stored);
     const slots = bulkhead(this.config.restoreConcurrency, Infinity);
+    this.state.markStarted(users.length);
     const outcomes = await Promise.all(
-      users.map((userId) => slots.execute(() => this.restoreOne(userId))),
+      users.map((userId) =>
+        slots
+          .execute(() => this.restoreOne(userId))
+          .finally(() => this.state.markOneDone()),
+      ),
     );
     const summary: RestoreSummary = {
       restored: outcomes.filter((outcome) => outcome === 'restored').length,

@@ -250,6 +250,27 @@ describe('SessionSupervisor applies each RetryPolicy decision end to end', () =>
     expect(h.reconnects.pending(USER)).toBeUndefined();
   });
 
+  it('does not reschedule a reconnect that was under way when shutdown began', async () => {
+    await openSession(h, 0);
+    const runs: Array<() => void> = [];
+    const schedule = jest
+      .spyOn(h.reconnects, 'schedule')
+      .mockImplementation((_userId, run) => {
+        runs.push(run);
+        return { attempt: runs.length, at: new Date() };
+      });
+    h.factory.latest(USER).close(428);
+    await settle();
+    expect(runs).toHaveLength(1);
+    h.supervisor.stopAll();
+    // The reconnect timer fired just as shutdown began: nothing starts, nothing is rescheduled.
+    const sockets = h.factory.socketsFor(USER).length;
+    runs[0]();
+    await settle();
+    expect(schedule).toHaveBeenCalledTimes(1);
+    expect(h.factory.socketsFor(USER)).toHaveLength(sockets);
+  });
+
   it('an open stores the reset count in one write and announces the previous status', async () => {
     h.credentials.plant(USER);
     await h.supervisor.startInBackground(USER);

@@ -63,6 +63,8 @@ const REASON_FOR_STOP: Partial<Record<DecisionOutcome, StatusReason>> = {
 export class SessionSupervisor implements SessionSender {
   private readonly logger = new Logger(SessionSupervisor.name);
   private readonly sessions = new Map<string, LiveSession>();
+  /** Set by stopAll (graceful shutdown): no socket starts and no reconnect is scheduled after it. */
+  private stopping = false;
   /** The last status announced per user, for `previousStatus`. */
   private readonly announced = new Map<string, WhatsAppStatus>();
 
@@ -182,6 +184,7 @@ export class SessionSupervisor implements SessionSender {
 
   /** Ends every socket as ours (no logout, credentials kept) so each user can be restored later. */
   stopAll(): number {
+    this.stopping = true;
     this.reconnects.cancelAll();
     const sessions = [...this.sessions.values()];
     for (const session of sessions) this.end(session);
@@ -540,7 +543,7 @@ export class SessionSupervisor implements SessionSender {
       const pending = this.scheduleReconnect(userId, connectionFailureCount);
       this.announce(userId, 'disconnected', {
         connectionFailureCount,
-        nextReconnectAt: pending.at,
+        ...(pending ? { nextReconnectAt: pending.at } : {}),
       });
       return;
     }
@@ -567,6 +570,7 @@ export class SessionSupervisor implements SessionSender {
   }
 
   private scheduleReconnect(userId: string, failureCount: number) {
+    if (this.stopping) return undefined;
     const pending = this.reconnects.schedule(userId, () =>
       this.reconnect(userId, failureCount, pending.attempt),
     );
@@ -581,7 +585,7 @@ export class SessionSupervisor implements SessionSender {
     this.events.emit(userId, { type: 'reconnecting', attempt });
     this.locks
       .run(userId, async () => {
-        if (this.sessions.has(userId)) return;
+        if (this.stopping || this.sessions.has(userId)) return;
         if (!(await this.credentials.hasCredentials(userId))) {
           // Deleted meanwhile (another instance's reset, an operator): nothing to reconnect with.
           this.logger.warn(

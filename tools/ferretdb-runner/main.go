@@ -1,6 +1,7 @@
 // Command ferretdb-runner starts an embedded FerretDB (SQLite backend) on a
-// loopback TCP port, for CI and local tests. The upstream `ferretdb` command
-// cannot be used as a module install: it panics at start because its generated
+// loopback TCP port: the development database when mongod cannot be had, and
+// the database of CI and the tests. The upstream `ferretdb` command cannot be
+// used as a module install: it panics at start because its generated
 // version.txt is not part of the published module.
 package main
 
@@ -8,6 +9,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"net/url"
 	"os"
@@ -21,6 +23,7 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "loopback TCP address to listen on")
 	dir := flag.String("dir", "", "folder for the SQLite databases (required)")
 	durable := flag.Bool("durable", false, "fsync every commit (off: test data survives a killed process, not a crashed machine)")
+	stopOnStdinClose := flag.Bool("stop-on-stdin-close", false, "stop when standard input closes, i.e. when the process that started it ends, even by a crash")
 	flag.Parse()
 
 	if *dir == "" {
@@ -41,6 +44,13 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *stopOnStdinClose {
+		go func() {
+			// Whatever the parent writes is ignored; only the end of the pipe matters.
+			_, _ = io.Copy(io.Discard, os.Stdin)
+			stop()
+		}()
+	}
 
 	fmt.Println(f.MongoDBURI())
 	f.Run(ctx)
