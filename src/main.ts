@@ -1,5 +1,6 @@
 import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { SessionCredentialStore } from './relance/credentials/session-credential-store';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
@@ -16,7 +17,6 @@ import {
   wantsDevelopmentJwtSecret,
 } from './config/dev-jwt-secret';
 import { assertValidEnvironment } from './config/environment';
-import { whatsappConfig } from './config/whatsapp.config';
 import { DatabaseConnection } from './database/database-connection';
 import { restrictNewFilePermissions } from './file-permissions';
 
@@ -68,7 +68,7 @@ async function bootstrap(): Promise<void> {
           .getInstance()
           .hasRoute({ method: 'GET', url: '/connect' }),
         database: database.describe(),
-        credentialStore: `in files under ${whatsappConfig().sessionsDir}`,
+        credentialStore: app.get(SessionCredentialStore).describe(),
       }),
     );
     // The database may come up after the app (compose-style): until then

@@ -10,7 +10,6 @@
  * the test miss one.
  */
 import AxeBuilder from '@axe-core/playwright';
-import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -31,6 +30,7 @@ import {
 import { createTestApp, TestApp } from './support/test-app';
 import { stopTestDatabase } from './support/test-database';
 import { bearer, tokenFor } from './support/tokens';
+import { ensureChromium } from './support/chromium';
 import { waitUntil } from './support/wait';
 import { WaSimulator, type SimEventOf } from './support/wa-simulator';
 import { trustWaSimulatorRoot } from './support/wa-simulator-trust';
@@ -254,12 +254,8 @@ const expectCleanConsole = (opened: OpenedPage): void => {
 // -----------------------------------------------------------------------------
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium; .ci/run does it). ` +
-        'This test never downloads a browser.',
-    );
-  }
+  // Installs Debian's chromium with apt when missing and running as root.
+  ensureChromium();
   pageFiles = await compileConnectPage();
   browser = await chromium.launch({
     executablePath: CHROMIUM,

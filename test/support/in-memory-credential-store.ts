@@ -7,6 +7,10 @@ import {
 /** The credential-store port in memory, for unit specs: users are "linked" by `plant`. */
 export class InMemoryCredentialStore extends SessionCredentialStore {
   readonly kind = 'memory';
+
+  describe(): string {
+    return 'in memory (tests)';
+  }
   private readonly linked = new Set<string>();
   readonly deletions: string[] = [];
 

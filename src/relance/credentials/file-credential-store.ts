@@ -16,6 +16,10 @@ import { SessionFiles } from './session-files';
 export class FileCredentialStore extends SessionCredentialStore {
   readonly kind = 'files';
 
+  describe(): string {
+    return `in files under ${this.files.root}`;
+  }
+
   constructor(private readonly files: SessionFiles) {
     super();
   }

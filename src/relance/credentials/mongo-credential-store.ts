@@ -41,6 +41,10 @@ const deserialize = <T>(text: string): T =>
 export class MongoCredentialStore extends SessionCredentialStore {
   readonly kind = 'mongodb';
 
+  describe(): string {
+    return 'in MongoDB (collection sessioncredentials)';
+  }
+
   constructor(
     @InjectModel(SessionCredential.name)
     private readonly model: Model<SessionCredential>,

@@ -16,6 +16,9 @@ export abstract class SessionCredentialStore {
   /** A short name for logs and health output (`files`, `mongodb`). */
   abstract readonly kind: string;
 
+  /** Where credentials live, for the boot's listening line (never a secret). */
+  abstract describe(): string;
+
   /** The auth state a socket runs on; creates an empty one for a user who never linked. */
   abstract authStateFor(userId: string): Promise<UserAuthState>;
 
