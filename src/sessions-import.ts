@@ -6,6 +6,7 @@
  */
 import { NestFactory } from '@nestjs/core';
 import { SessionImportModule } from './relance/credentials/session-import.module';
+import { DatabaseConnection } from './database/database-connection';
 import { SessionImporter } from './relance/credentials/session-import';
 
 async function main(): Promise<number> {
@@ -13,6 +14,8 @@ async function main(): Promise<number> {
     logger: ['error', 'warn'],
   });
   try {
+    // The connection opens in the background (DatabaseConnection): wait for it, or its failure.
+    await app.get(DatabaseConnection).untilConnected();
     const summary = await app.get(SessionImporter).importAll();
     console.log(
       `sessions:import: ${summary.imported.length} imported, ${summary.alreadyInMongo.length} already in MongoDB, ${summary.failed.length} failed`,

@@ -105,7 +105,7 @@ describe('the documented production commands (e2e, spawns the built app)', () =>
     const { msg } = JSON.parse(listening) as { msg: string };
     const databaseShown = database.replace(/\/$/, '');
     expect(msg).toBe(
-      `Listening on 127.0.0.1:${port}: API http://127.0.0.1:${port}/api, docs http://127.0.0.1:${port}/api/docs, health http://127.0.0.1:${port}/api/health; database ${databaseShown}; WhatsApp credentials in files under ${join(workDir, 'sessions')}`,
+      `Listening on 127.0.0.1:${port}: API http://127.0.0.1:${port}/api, docs http://127.0.0.1:${port}/api/docs, health http://127.0.0.1:${port}/api/health, connect page http://127.0.0.1:${port}/connect; database ${databaseShown}; WhatsApp credentials in files under ${join(workDir, 'sessions')}`,
     );
     const messages = app.stdout.map(
       (line) => (JSON.parse(line) as { msg: string }).msg,
