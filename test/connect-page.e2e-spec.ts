@@ -42,6 +42,8 @@ const MAX_FAILURES = 3;
 /** How long the page may take to show a state: generous, never asserted as a duration. */
 const UI_TIMEOUT_MS = 15_000;
 const STORY_TIMEOUT_MS = 90_000;
+/** Baileys' link-code alphabet (Crockford base 32 without 0), shown as two groups of four. */
+const PAIRING_CODE = /^[1-9A-HJ-NP-TV-Z]{4}-[1-9A-HJ-NP-TV-Z]{4}$/;
 
 const SIMULATOR_ENV = {
   WHATSAPP_MAX_CONNECTION_FAILURES: String(MAX_FAILURES),
@@ -327,7 +329,9 @@ describe('connect page with WhatsApp (simulator, production Baileys sockets) (e2
 
       const qr = await qrShown(page);
       await waitForHeading(page, 'Scan the QR code with WhatsApp');
-      await expect(page.locator('.steps li').allInnerTexts()).resolves.toEqual([
+      await expect(
+        page.locator('.view-qr .steps li').allInnerTexts(),
+      ).resolves.toEqual([
         'Open WhatsApp on your phone.',
         'Tap Menu (⋮) on Android, or Settings on iPhone.',
         'Tap Linked devices, then Link a device.',
@@ -360,6 +364,77 @@ describe('connect page with WhatsApp (simulator, production Baileys sockets) (e2
       await captureState(page, 'connected');
       await captureDark(page, 'connected');
       expectCleanConsole(opened);
+    },
+    STORY_TIMEOUT_MS,
+  );
+
+  it(
+    'story 1b: "Link with phone number instead" shows a code to type; typing it on the phone shows Connected without a reload, and a bad number is explained beside the field',
+    async () => {
+      const app = await startSimApp();
+      const opened = await openPage(
+        connectUrl(app, await tokenFor('page_code')),
+      );
+      const { page } = opened;
+      await qrShown(page);
+      await page.evaluate(() => Object.assign(window, { sameDocument: true }));
+
+      await button(page, 'Link with phone number instead').click();
+      await waitForHeading(page, 'Link with your phone number');
+      const field = page.getByLabel('Phone number');
+      await expect(
+        page.evaluate(() => document.activeElement?.id),
+      ).resolves.toBe('phone-input');
+      await captureState(page, 'phone');
+
+      await field.fill('06 12 34');
+      await button(page, 'Get a code').click();
+      await waitUntil(async () => page.locator('#phone-error').isVisible(), {
+        timeoutMs: UI_TIMEOUT_MS,
+        what: 'the phone number error',
+      });
+      await expect(page.locator('#phone-error').innerText()).resolves.toMatch(
+        /^phoneNumber must be the WhatsApp number in international form/,
+      );
+      await expect(field.getAttribute('aria-invalid')).resolves.toBe('true');
+      await expect(
+        page.evaluate(() => document.activeElement?.id),
+      ).resolves.toBe('phone-input');
+      await captureState(page, 'phone-error');
+
+      const phone = '33622000011';
+      await field.fill('+33 6 22 00 00 11');
+      await button(page, 'Get a code').click();
+      await waitForHeading(page, 'Enter this code on your phone');
+      const code = await page.locator('#pairing-code').innerText();
+      expect(code).toMatch(PAIRING_CODE);
+      await expect(
+        page.locator('#pairing-countdown').innerText(),
+      ).resolves.toMatch(/^Expires in \d+:\d{2}$|^The code is expiring…$/);
+      await expect(
+        page.locator('.view-pairing .steps li').allInnerTexts(),
+      ).resolves.toEqual([
+        'Open WhatsApp on your phone.',
+        'Tap Menu (⋮) on Android, or Settings on iPhone.',
+        'Tap Linked devices, then Link a device.',
+        'Tap Link with phone number instead, then type the code shown here.',
+      ]);
+      await captureState(page, 'pairing');
+      await captureDark(page, 'pairing');
+
+      await sim.enterCode(phone, code);
+
+      await waitForHeading(page, 'Connected');
+      await expect(
+        page.evaluate(
+          () => (window as unknown as { sameDocument?: boolean }).sameDocument,
+        ),
+      ).resolves.toBe(true);
+      await sim.waitForQuiet();
+      // The browser logs the refused number (400) itself; the page adds nothing.
+      expect(
+        opened.errors.filter((text) => !text.includes('status of 400')),
+      ).toEqual([]);
     },
     STORY_TIMEOUT_MS,
   );
@@ -605,6 +680,72 @@ describe('connect page without WhatsApp (scripted sockets) (e2e)', () => {
       await button(page, 'Disconnect').click();
       await waitForHeading(page, 'Disconnected');
       expectCleanConsole(opened);
+    },
+    STORY_TIMEOUT_MS,
+  );
+
+  it(
+    'an expired pairing code says so and "Get a new code" asks again for the same number; past the budget (429) the field says how long to wait',
+    async () => {
+      const userId = 'page_code_expired';
+      const opened = await openPage(connectUrl(app, await tokenFor(userId)));
+      const { page } = opened;
+      await waitUntil(() => sockets.socketsFor(userId).length === 1);
+      sockets.latest(userId).qr();
+      await waitForHeading(page, 'Scan the QR code with WhatsApp');
+
+      await button(page, 'Link with phone number instead').click();
+      await page.getByLabel('Phone number').fill('+33622000021');
+      await button(page, 'Get a code').click();
+      await waitForHeading(page, 'Enter this code on your phone');
+      await expect(page.locator('#pairing-code').innerText()).resolves.toBe(
+        'PAIR-0001',
+      );
+      expect(sockets.latest(userId).pairingRequests).toEqual(['33622000021']);
+
+      // WhatsApp closes the connection (408) once nobody typed the code in time.
+      sockets.latest(userId).close(408);
+      await waitForHeading(page, 'The code expired');
+      await expect(button(page, 'Scan a QR instead').isVisible()).resolves.toBe(
+        true,
+      );
+      await captureState(page, 'pairing-expired');
+
+      /** "Get a new code" once the code expired: a new connection, asked for a code for the same number. */
+      const newCodeAfterExpiry = async () => {
+        const socketsBefore = sockets.socketsFor(userId).length;
+        await button(page, 'Get a new code').click();
+        await waitUntil(
+          () => sockets.socketsFor(userId).length === socketsBefore + 1,
+          { timeoutMs: UI_TIMEOUT_MS, what: 'a new connection for the code' },
+        );
+        sockets.latest(userId).qr();
+        await waitForHeading(page, 'Enter this code on your phone');
+        expect(sockets.latest(userId).pairingRequests).toEqual(['33622000021']);
+        await expect(page.locator('#pairing-code').isVisible()).resolves.toBe(
+          true,
+        );
+        sockets.latest(userId).close(408);
+        await waitForHeading(page, 'The code expired');
+      };
+      // POST /pairing-code has its own budget per user (RATE_LIMIT_QR_PER_MINUTE): the first call spent one.
+      for (let call = 1; call < FAKE_QR_PER_MINUTE; call += 1) {
+        await newCodeAfterExpiry();
+      }
+
+      // Past the budget: the field comes back and says how long to wait.
+      await button(page, 'Get a new code').click();
+      await waitForHeading(page, 'Link with your phone number');
+      await waitUntil(async () => notice(page).isVisible(), {
+        timeoutMs: UI_TIMEOUT_MS,
+        what: 'the rate-limit notice',
+      });
+      await expect(notice(page).innerText()).resolves.toMatch(
+        /^Too many requests\. Wait \d+ seconds?, then try again\.$/,
+      );
+      expect(
+        opened.errors.filter((text) => !text.includes('status of 429')),
+      ).toEqual([]);
     },
     STORY_TIMEOUT_MS,
   );

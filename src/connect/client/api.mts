@@ -1,7 +1,11 @@
 /** The API the page talks to (same origin, bearer token), as the server documents it in /api/docs. */
 
 export type WhatsAppStatus =
-  'connected' | 'connecting' | 'awaiting_qr' | 'disconnected';
+  | 'connected'
+  | 'connecting'
+  | 'awaiting_qr'
+  | 'awaiting_pairing'
+  | 'disconnected';
 
 /** Why a session stopped, on `status` events (see SessionEvents' StatusReason on the server). */
 export type StopReason =
@@ -9,6 +13,7 @@ export type StopReason =
   | 'force'
   | 'needs_qr'
   | 'qr_expired'
+  | 'pairing_expired'
   | 'connection_replaced'
   | 'user'
   | 'not_linked';
@@ -36,6 +41,19 @@ export interface QrCode {
   qr: string;
   qrImage: string;
 }
+
+/** The stream's `pairing` event, and the code in POST /pairing-code's answer. */
+export interface PairingCode {
+  /** What the user types on the phone, e.g. ABCD-EFGH. */
+  pairingCode: string;
+  expiresAt: string;
+}
+
+/** POST /api/relance/pairing-code: 200 with a code or "connected", 202 while connecting or when the attempt ended. */
+export type PairingAnswer =
+  | ({ status: 'awaiting_pairing' } & PairingCode)
+  | { status: 'connected' }
+  | { status: 'connecting' | 'disconnected' };
 
 /** GET /api/relance/qr: 200 with a QR or "connected", 202 while connecting or when the attempt ended. */
 export type QrAnswer =
@@ -68,6 +86,16 @@ export class RateLimitedError extends ApiError {
   }
 }
 
+/** 400: the input was refused; `firstMessage` says what was expected (the envelope's message[0]). */
+export class InvalidInputError extends ApiError {
+  constructor(
+    readonly firstMessage: string,
+    message: string,
+  ) {
+    super(400, message);
+  }
+}
+
 /** Retry-After is either a number of seconds or an HTTP date. */
 function retryAfterSeconds(header: string | null): number | undefined {
   if (header === null) return undefined;
@@ -78,22 +106,25 @@ function retryAfterSeconds(header: string | null): number | undefined {
     : Math.max(1, Math.ceil((at - Date.now()) / 1000));
 }
 
-/** The server's error envelope carries a `message`; a proxy's error page does not. */
-async function messageOf(response: Response): Promise<string> {
+/** The server's error envelope carries a `message` (a string or a list); a proxy's error page does not. */
+async function messagesOf(response: Response): Promise<string[]> {
   const fallback =
     `The service answered ${response.status} ${response.statusText}`.trim();
   const type = response.headers.get('content-type') ?? '';
-  if (!type.includes('application/json')) return fallback;
+  if (!type.includes('application/json')) return [fallback];
   const body = (await response.json().catch(() => undefined)) as
     { message?: unknown } | undefined;
   const message = body?.message;
-  if (typeof message === 'string') return message;
-  if (Array.isArray(message)) return message.join('; ');
-  return fallback;
+  if (typeof message === 'string') return [message];
+  if (Array.isArray(message) && message.length > 0) return message.map(String);
+  return [fallback];
 }
 
 async function errorFor(response: Response): Promise<ApiError> {
-  const message = await messageOf(response);
+  const messages = await messagesOf(response);
+  const message = messages.join('; ');
+  if (response.status === 400)
+    return new InvalidInputError(messages[0], message);
   if (response.status === 401) return new UnauthorizedError(401, message);
   if (response.status === 429) {
     return new RateLimitedError(
@@ -120,6 +151,15 @@ export class ApiClient {
   async requestQr(): Promise<QrAnswer> {
     const response = await this.send('GET', 'api/relance/qr');
     return (await response.json()) as QrAnswer;
+  }
+
+  /** Asks for a code to type on the phone instead of a QR (the number is the phone's, in international form). */
+  async requestPairingCode(phoneNumber: string): Promise<PairingAnswer> {
+    const response = await this.send('POST', 'api/relance/pairing-code', {
+      body: JSON.stringify({ phoneNumber }),
+      headers: { 'content-type': 'application/json' },
+    });
+    return (await response.json()) as PairingAnswer;
   }
 
   /** Without `force` the session is kept; with it the device is logged out and the session deleted. */

@@ -1,8 +1,11 @@
 import {
   ApiClient,
   ApiError,
+  InvalidInputError,
   RateLimitedError,
   UnauthorizedError,
+  type PairingAnswer,
+  type PairingCode,
   type QrAnswer,
   type QrCode,
   type StatusChange,
@@ -14,13 +17,14 @@ import {
   asConnected,
   fromSnapshot,
   withDetails,
+  withPairing,
   withQr,
   withStatusChange,
   type SessionState,
 } from './session-state.mjs';
 import type { SseMessage } from './sse-parser.mjs';
 import { TokenStore, tabStorage } from './token-store.mjs';
-import { loadingView, tokenView, viewFor } from './views.mjs';
+import { loadingView, phoneView, tokenView, viewFor } from './views.mjs';
 
 const DEFAULT_HEARTBEAT_MS = 15_000;
 
@@ -47,6 +51,14 @@ class ConnectPage {
   private visit?: Visit;
   private state?: SessionState;
   private busy = false;
+  /**
+   * The number field is on screen (the user chose to link by phone number),
+   * with the reason the last number was refused; it gives way to a code or
+   * a connection.
+   */
+  private phoneEntry?: { error?: string };
+  /** The number the last code was asked for: "Get a new code" reuses it (kept in memory only). */
+  private phoneNumber?: string;
 
   constructor(
     private readonly view: PageView,
@@ -57,6 +69,9 @@ class ConnectPage {
 
   start(): void {
     this.view.onAction((action) => void this.run(action));
+    this.view.onPhone(
+      (phoneNumber) => void this.run('request-code', phoneNumber),
+    );
     this.view.onToken((token) => {
       this.tokens.save(token);
       this.signIn(token);
@@ -70,6 +85,7 @@ class ConnectPage {
   private signIn(token: string): void {
     this.visit?.stream.stop();
     this.state = undefined;
+    this.phoneEntry = undefined;
     const api = new ApiClient(this.base, token);
     const stream = new LiveStream(
       api,
@@ -91,6 +107,7 @@ class ConnectPage {
     this.visit?.stream.stop();
     this.visit = undefined;
     this.state = undefined;
+    this.phoneEntry = undefined;
     this.tokens.forget();
     this.view.showNotice(undefined);
     this.view.show(
@@ -134,6 +151,13 @@ class ConnectPage {
       case 'qr': {
         if (this.state)
           this.update(withQr(this.state, JSON.parse(message.data) as QrCode));
+        return;
+      }
+      case 'pairing': {
+        if (this.state)
+          this.update(
+            withPairing(this.state, JSON.parse(message.data) as PairingCode),
+          );
         return;
       }
       default:
@@ -202,21 +226,44 @@ class ConnectPage {
 
   private update(state: SessionState): void {
     this.state = state;
-    this.view.show(viewFor(state));
+    // A code to type or a connection is what the number was for.
+    if (state.status === 'awaiting_pairing' || state.status === 'connected')
+      this.phoneEntry = undefined;
+    this.view.show(
+      this.phoneEntry ? phoneView(this.phoneEntry.error) : viewFor(state),
+    );
   }
 
-  private async run(action: Action): Promise<void> {
+  private showPhoneEntry(error?: string): void {
+    this.phoneEntry = { error };
+    this.view.show(phoneView(error));
+  }
+
+  private async run(action: Action, phoneNumber?: string): Promise<void> {
     if (action === 'forget-token') {
       this.signOut('user');
       return;
     }
     const visit = this.visit;
     if (!visit || this.busy) return;
+    if (action === 'use-phone') {
+      this.showPhoneEntry();
+      return;
+    }
+    const number = phoneNumber ?? this.phoneNumber;
+    if (action === 'request-code' && number === undefined) {
+      this.showPhoneEntry();
+      return;
+    }
     if (action === 'reset' && !(await this.view.confirmReset())) return;
     this.busy = true;
     this.view.setBusy(true);
     try {
-      if (action === 'link') await this.link(visit.api);
+      if (action === 'link' || action === 'use-qr') {
+        this.phoneEntry = undefined;
+        await this.link(visit.api);
+      } else if (action === 'request-code' && number !== undefined)
+        await this.requestCode(visit.api, number);
       else await visit.api.disconnect(action === 'reset');
       // Done: an old error no longer applies (a lost stream's notice stays until it is back).
       if (this.visit === visit && visit.live) this.view.showNotice(undefined);
@@ -257,6 +304,54 @@ class ConnectPage {
       await this.refreshDetails();
     }
     // 202 (connecting, or the attempt ended): the stream's status events say which.
+  }
+
+  /**
+   * POST /pairing-code may wait (up to WHATSAPP_QR_WAIT_MS) for WhatsApp's
+   * code: meanwhile the page says it is asking. A refused number goes back to
+   * the field with the server's explanation of the expected form.
+   */
+  private async requestCode(
+    api: ApiClient,
+    phoneNumber: string,
+  ): Promise<void> {
+    const before = this.state;
+    if (!before) return;
+    this.phoneNumber = phoneNumber;
+    this.phoneEntry = undefined;
+    const waiting: SessionState = {
+      ...withStatusChange(before, { status: 'awaiting_pairing' }),
+      pairing: undefined,
+    };
+    this.update(waiting);
+    let answer: PairingAnswer;
+    try {
+      answer = await api.requestPairingCode(phoneNumber);
+    } catch (error) {
+      if (this.state === waiting) {
+        this.state = before;
+        if (error instanceof InvalidInputError) {
+          this.showPhoneEntry(error.firstMessage);
+          return;
+        }
+        this.showPhoneEntry();
+      }
+      throw error;
+    }
+    if (!this.state) return;
+    if (answer.status === 'awaiting_pairing')
+      this.update(withPairing(this.state, answer));
+    else if (answer.status === 'connected') {
+      this.update(asConnected(this.state));
+      await this.refreshDetails();
+    } else if (answer.status === 'disconnected' && this.state === waiting) {
+      // The attempt ended without a code: the field stays, to try again.
+      this.state = withStatusChange(before, { status: 'disconnected' });
+      this.showPhoneEntry(
+        'WhatsApp did not give a code this time. Check the number and try again.',
+      );
+    }
+    // 202 connecting: the stream's `pairing` event brings the code.
   }
 
   private reportFailure(error: unknown): void {

@@ -1,13 +1,23 @@
 import type { View, ViewKind, ViewOf } from './views.mjs';
 
 /** The user's commands, named by the buttons' data-action attribute. */
-export type Action = 'link' | 'disconnect' | 'reset' | 'forget-token';
+export type Action =
+  | 'link'
+  | 'disconnect'
+  | 'reset'
+  | 'forget-token'
+  | 'use-phone'
+  | 'use-qr'
+  | 'request-code';
 
 const ACTIONS: readonly string[] = [
   'link',
   'disconnect',
   'reset',
   'forget-token',
+  'use-phone',
+  'use-qr',
+  'request-code',
 ];
 
 function required<T extends Element>(
@@ -41,8 +51,15 @@ export class PageView {
   private readonly tokenError: HTMLElement;
   private readonly qrImage: HTMLImageElement;
   private readonly qrPlaceholder: HTMLElement;
+  private readonly phoneForm: HTMLFormElement;
+  private readonly phoneInput: HTMLInputElement;
+  private readonly phoneError: HTMLElement;
+  private readonly pairingCode: HTMLElement;
+  private readonly pairingCountdown: HTMLElement;
   private readonly stopAction: HTMLButtonElement;
+  private readonly stopAlternative: HTMLButtonElement;
   private readonly stopReset: HTMLButtonElement;
+  private countdown?: number;
   private readonly resetDialog: HTMLDialogElement;
   private shown?: ViewKind;
 
@@ -55,6 +72,8 @@ export class PageView {
     token: (view) => this.renderToken(view),
     loading: () => undefined,
     qr: (view) => this.renderQr(view),
+    phone: (view) => this.renderPhone(view),
+    pairing: (view) => this.renderPairing(view),
     connecting: () => undefined,
     connected: () => undefined,
     stopped: (view) => this.renderStopped(view),
@@ -79,7 +98,17 @@ export class PageView {
     this.tokenError = required(doc, '#token-error', HTMLElement);
     this.qrImage = required(doc, '#qr-image', HTMLImageElement);
     this.qrPlaceholder = required(doc, '#qr-placeholder', HTMLElement);
+    this.phoneForm = required(doc, '#phone-form', HTMLFormElement);
+    this.phoneInput = required(doc, '#phone-input', HTMLInputElement);
+    this.phoneError = required(doc, '#phone-error', HTMLElement);
+    this.pairingCode = required(doc, '#pairing-code', HTMLElement);
+    this.pairingCountdown = required(doc, '#pairing-countdown', HTMLElement);
     this.stopAction = required(doc, '#stop-action', HTMLButtonElement);
+    this.stopAlternative = required(
+      doc,
+      '#stop-alternative',
+      HTMLButtonElement,
+    );
     this.stopReset = required(doc, '#stop-reset', HTMLButtonElement);
     this.resetDialog = required(doc, '#reset-dialog', HTMLDialogElement);
   }
@@ -96,15 +125,13 @@ export class PageView {
     setText(this.badgeLabel, view.badge.label);
     setText(this.title, view.title);
     setText(this.detail, view.detail);
+    if (view.kind !== 'pairing') this.stopCountdown();
     (this.renderers[view.kind] as (view: View) => void)(view);
+    if (previous === view.kind) return;
+    // Asked for by the user: the number field is what comes next.
+    if (view.kind === 'phone') this.phoneInput.focus();
     // Keyboard users whose button just disappeared continue from the new heading.
-    if (
-      previous !== view.kind &&
-      focusWasInHiddenPart &&
-      view.kind !== 'token'
-    ) {
-      this.title.focus();
-    }
+    else if (focusWasInHiddenPart && view.kind !== 'token') this.title.focus();
   }
 
   /** A message beside the state: an error, a rate limit, a lost stream. */
@@ -153,6 +180,19 @@ export class PageView {
     });
   }
 
+  /** The phone number form: the number as typed, spaces and punctuation left out. */
+  onPhone(listener: (phoneNumber: string) => void): void {
+    this.phoneForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const number = this.phoneInput.value.replace(/[\s().-]/g, '');
+      if (number === '') {
+        this.showPhoneError('Enter your phone number first.');
+        return;
+      }
+      listener(number);
+    });
+  }
+
   /** Asks before a reset; resolves true only when the user confirms. */
   confirmReset(): Promise<boolean> {
     return new Promise((resolve) => {
@@ -195,8 +235,47 @@ export class PageView {
     this.qrPlaceholder.hidden = ready;
   }
 
+  private renderPhone(view: ViewOf<'phone'>): void {
+    if (view.error) this.showPhoneError(view.error);
+    else {
+      this.phoneError.hidden = true;
+      setText(this.phoneError, '');
+      this.phoneInput.removeAttribute('aria-invalid');
+    }
+  }
+
+  private showPhoneError(message: string): void {
+    setText(this.phoneError, message);
+    this.phoneError.hidden = false;
+    this.phoneInput.setAttribute('aria-invalid', 'true');
+    this.phoneInput.focus();
+  }
+
+  private renderPairing(view: ViewOf<'pairing'>): void {
+    setText(this.pairingCode, view.code ?? '');
+    this.pairingCode.hidden = view.code === undefined;
+    this.stopCountdown();
+    const expiresAt = view.expiresAt;
+    this.pairingCountdown.hidden = expiresAt === undefined;
+    if (expiresAt === undefined) return;
+    const tick = () => setText(this.pairingCountdown, timeLeft(expiresAt));
+    tick();
+    this.countdown = window.setInterval(tick, 1_000);
+  }
+
+  private stopCountdown(): void {
+    window.clearInterval(this.countdown);
+    this.countdown = undefined;
+  }
+
   private renderStopped(view: ViewOf<'stopped'>): void {
     setText(this.stopAction, view.action);
+    this.stopAction.dataset.action = view.command;
+    this.stopAlternative.hidden = view.alternative === undefined;
+    if (view.alternative) {
+      setText(this.stopAlternative, view.alternative.label);
+      this.stopAlternative.dataset.action = view.alternative.command;
+    }
     this.stopReset.hidden = !view.canReset;
   }
 
@@ -219,10 +298,25 @@ function iconFor(view: View): 'spinner' | 'check' | 'alert' | 'none' {
       return 'check';
     case 'stopped':
       return view.badge.tone === 'warn' ? 'alert' : 'none';
+    case 'pairing':
+      return view.code === undefined ? 'spinner' : 'none';
     case 'token':
     case 'qr':
+    case 'phone':
       return 'none';
   }
+}
+
+/** "Expires in 2:35", to the second; the heading's detail gives the time itself for screen readers. */
+function timeLeft(expiresAt: Date): string {
+  const left = Math.max(
+    0,
+    Math.ceil((expiresAt.getTime() - Date.now()) / 1000),
+  );
+  if (left === 0) return 'The code is expiring…';
+  const minutes = Math.floor(left / 60);
+  const seconds = String(left % 60).padStart(2, '0');
+  return `Expires in ${minutes}:${seconds}`;
 }
 
 /** Writes only when the text changes, so the live region announces changes, not repeats. */

@@ -1,4 +1,5 @@
 import type {
+  PairingCode,
   QrCode,
   StatusChange,
   StatusSnapshot,
@@ -19,6 +20,8 @@ export interface SessionState {
   readonly reason?: StopReason;
   /** The latest QR code, as a PNG data URL, while awaiting a scan. */
   readonly qrImage?: string;
+  /** The latest pairing code and when it stops working, while awaiting it on the phone. */
+  readonly pairing?: { readonly code: string; readonly expiresAt: Date };
   /** When WhatsApp was last linked by a scan. */
   readonly linkedAt?: Date;
   /** The server holds credentials: reconnecting needs no scan. */
@@ -33,7 +36,7 @@ const dateOrUndefined = (value: string | null | undefined): Date | undefined =>
 
 /**
  * A snapshot replaces what the page knew, except what a snapshot cannot
- * carry: the QR being shown and why the session stopped, kept while the
+ * carry: the QR or pairing code being shown and why the session stopped, kept while the
  * status they belong to lasts (e.g. across a reopened stream).
  */
 export function fromSnapshot(
@@ -49,6 +52,10 @@ export function fromSnapshot(
     reason: same ? previous.reason : undefined,
     qrImage:
       same && snapshot.status === 'awaiting_qr' ? previous.qrImage : undefined,
+    pairing:
+      same && snapshot.status === 'awaiting_pairing'
+        ? previous.pairing
+        : undefined,
     linkedAt: dateOrUndefined(snapshot.lastQrScanDate),
     sessionStored: snapshot.sessionStored,
   };
@@ -79,6 +86,7 @@ export function withStatusChange(
     nextReconnectAt: dateOrUndefined(change.nextReconnectAt),
     reason: change.reason,
     qrImage: change.status === 'awaiting_qr' ? state.qrImage : undefined,
+    pairing: change.status === 'awaiting_pairing' ? state.pairing : undefined,
     // These two reasons mean the server deleted the credentials: no need to wait for GET /status to know.
     sessionStored: DELETES_SESSION.has(change.reason)
       ? false
@@ -94,6 +102,25 @@ export function withQr(state: SessionState, qr: QrCode): SessionState {
     nextReconnectAt: undefined,
     reason: undefined,
     qrImage: qr.qrImage,
+    pairing: undefined,
+  };
+}
+
+/** A new pairing code (from the stream or POST /pairing-code): the session awaits it on the phone. */
+export function withPairing(
+  state: SessionState,
+  pairing: PairingCode,
+): SessionState {
+  return {
+    ...state,
+    status: 'awaiting_pairing',
+    nextReconnectAt: undefined,
+    reason: undefined,
+    qrImage: undefined,
+    pairing: {
+      code: pairing.pairingCode,
+      expiresAt: new Date(pairing.expiresAt),
+    },
   };
 }
 

@@ -20,12 +20,27 @@ export type View =
   | (ViewBase & { kind: 'token'; error?: string })
   | (ViewBase & { kind: 'loading' })
   | (ViewBase & { kind: 'qr'; qrImage?: string })
+  | (ViewBase & {
+      kind: 'phone';
+      /** Why the number was refused, shown beside the field. */
+      error?: string;
+    })
+  | (ViewBase & {
+      kind: 'pairing';
+      /** Undefined while WhatsApp has not given one yet. */
+      code?: string;
+      expiresAt?: Date;
+    })
   | (ViewBase & { kind: 'connecting' })
   | (ViewBase & { kind: 'connected' })
   | (ViewBase & {
       kind: 'stopped';
-      /** The label of the button that calls GET /qr (link, show a new QR, or reconnect). */
+      /** The label of the main button: link, show a new QR, reconnect, or get a new pairing code. */
       action: string;
+      /** What the main button does: GET /qr, or POST /pairing-code again. */
+      command: 'link' | 'request-code';
+      /** The other way to link, when linking is what is needed. */
+      alternative?: { label: string; command: 'use-qr' | 'use-phone' };
       /** Stored credentials exist, so a reset has something to delete. */
       canReset: boolean;
     });
@@ -87,6 +102,39 @@ function qrView(state: SessionState): ViewOf<'qr'> {
       };
 }
 
+/** The number field of "Link with phone number instead". */
+export function phoneView(error?: string): ViewOf<'phone'> {
+  return {
+    kind: 'phone',
+    error,
+    title: 'Link with your phone number',
+    detail:
+      'Enter the number of the phone that runs WhatsApp. WhatsApp will show it a notification; you then type a code from this page.',
+    badge: error
+      ? { tone: 'error', label: 'Check the number' }
+      : { tone: 'busy', label: 'Phone number' },
+  };
+}
+
+function pairingView(state: SessionState): ViewOf<'pairing'> {
+  return state.pairing
+    ? {
+        kind: 'pairing',
+        code: state.pairing.code,
+        expiresAt: state.pairing.expiresAt,
+        title: 'Enter this code on your phone',
+        detail: `Type it in WhatsApp on your phone before ${time(state.pairing.expiresAt)}.`,
+        badge: { tone: 'busy', label: 'Waiting for code' },
+      }
+    : {
+        kind: 'pairing',
+        title: 'Waiting for a pairing code…',
+        detail:
+          'WhatsApp gives it in a few seconds. A code shown before this page was reloaded still works.',
+        badge: { tone: 'busy', label: 'Preparing' },
+      };
+}
+
 function connectingView(state: SessionState): ViewOf<'connecting'> {
   const next = state.nextReconnectAt
     ? `Next attempt at ${time(state.nextReconnectAt)}.`
@@ -126,9 +174,14 @@ function connectedView(state: SessionState): ViewOf<'connected'> {
   };
 }
 
-type StopText = Omit<ViewOf<'stopped'>, 'kind' | 'canReset'>;
+type StopText = Omit<ViewOf<'stopped'>, 'kind' | 'canReset' | 'command'> &
+  Partial<Pick<ViewOf<'stopped'>, 'command'>>;
 
 const SCAN_AGAIN = 'Show a new QR code';
+const BY_PHONE = {
+  label: 'Link with phone number instead',
+  command: 'use-phone',
+} as const;
 
 /** Why the session stopped, in the user's words, and what to do about it. */
 function stopText(
@@ -142,6 +195,7 @@ function stopText(
         title: `${state.maxFailures} consecutive failures: scan again`,
         detail: `WhatsApp refused the connection ${state.maxFailures} times in a row, so the session was reset. Scan a new QR code to link your account again.`,
         action: SCAN_AGAIN,
+        alternative: BY_PHONE,
         badge: scanNeeded,
       };
     case 'force':
@@ -150,6 +204,7 @@ function stopText(
         detail:
           'This service was logged out of WhatsApp and its session deleted. Scan a new QR code to link your account again.',
         action: SCAN_AGAIN,
+        alternative: BY_PHONE,
         badge: scanNeeded,
       };
     case 'needs_qr':
@@ -158,6 +213,7 @@ function stopText(
         detail:
           'WhatsApp no longer accepts the stored session. Scan a new QR code to link your account again.',
         action: SCAN_AGAIN,
+        alternative: BY_PHONE,
         badge: scanNeeded,
       };
     case 'qr_expired':
@@ -166,7 +222,18 @@ function stopText(
         detail:
           'No phone scanned it in time. Ask for a new one when you are ready to scan.',
         action: SCAN_AGAIN,
+        alternative: BY_PHONE,
         badge: scanNeeded,
+      };
+    case 'pairing_expired':
+      return {
+        title: 'The code expired',
+        detail:
+          'Nobody typed it on the phone in time. Ask for a new code when you are ready to type it.',
+        action: 'Get a new code',
+        command: 'request-code',
+        alternative: { label: 'Scan a QR instead', command: 'use-qr' },
+        badge: { tone: 'warn', label: 'Code expired' },
       };
     case 'connection_replaced':
       return {
@@ -192,6 +259,7 @@ function stopText(
             detail:
               'Link your account by scanning a QR code with WhatsApp on your phone.',
             action: 'Link WhatsApp',
+            alternative: BY_PHONE,
             badge: { tone: 'off', label: 'Not linked' },
           };
   }
@@ -202,6 +270,8 @@ export function viewFor(state: SessionState): View {
   switch (state.status) {
     case 'awaiting_qr':
       return qrView(state);
+    case 'awaiting_pairing':
+      return pairingView(state);
     case 'connecting':
       return connectingView(state);
     case 'connected':
@@ -212,6 +282,7 @@ export function viewFor(state: SessionState): View {
       return {
         kind: 'stopped',
         canReset: state.sessionStored,
+        command: 'link',
         ...stopText(state.reason, state),
       };
   }
