@@ -1,4 +1,5 @@
 import {
+  applyDecorators,
   Body,
   Controller,
   Delete,
@@ -51,16 +52,24 @@ import {
 import { MessagesService } from './messages.service';
 
 const ID_EXAMPLE = MESSAGE_EXAMPLES.queued.id;
-const ApiMalformedId = () =>
-  ApiErrorResponse(400, {
-    description: 'The id is not a message id',
-    message: [BAD_ID_MESSAGE],
-  });
-const ApiNoSuchMessage = () =>
-  ApiErrorResponse(404, {
-    description: 'No message with this id belongs to the caller',
-    message: NO_SUCH_MESSAGE,
-  });
+/** A route on one message: its id parameter, the link from a created message, and the 400 and 404 it answers. */
+const ApiMessageRoute = () =>
+  applyDecorators(
+    ApiParam({
+      name: 'id',
+      example: ID_EXAMPLE,
+      schema: { type: 'string', pattern: MESSAGE_ID_PATTERN.source },
+    }),
+    ApiLink({ from: MessageResponseDto, fromField: 'id', routeParam: 'id' }),
+    ApiErrorResponse(400, {
+      description: 'The id is not a message id',
+      message: [BAD_ID_MESSAGE],
+    }),
+    ApiErrorResponse(404, {
+      description: 'No message with this id belongs to the caller',
+      message: NO_SUCH_MESSAGE,
+    }),
+  );
 
 @ApiTags('messages')
 @ApiUserAuth()
@@ -135,19 +144,12 @@ export class MessagesController {
 
   @Get(':id')
   @ApiOperation({ summary: 'One message with its delivery status' })
-  @ApiParam({
-    name: 'id',
-    example: ID_EXAMPLE,
-    schema: { type: 'string', pattern: MESSAGE_ID_PATTERN.source },
-  })
-  @ApiLink({ from: MessageResponseDto, fromField: 'id', routeParam: 'id' })
+  @ApiMessageRoute()
   @ApiOkResponse({
     description: 'The message',
     type: MessageResponseDto,
     example: MESSAGE_EXAMPLES.delivered,
   })
-  @ApiMalformedId()
-  @ApiNoSuchMessage()
   async get(
     @CurrentUser() user: AuthenticatedUser,
     @Param() params: MessageIdParamDto,
@@ -157,19 +159,12 @@ export class MessagesController {
 
   @Delete(':id')
   @ApiOperation({ summary: 'Cancel a scheduled or queued message' })
-  @ApiParam({
-    name: 'id',
-    example: ID_EXAMPLE,
-    schema: { type: 'string', pattern: MESSAGE_ID_PATTERN.source },
-  })
-  @ApiLink({ from: MessageResponseDto, fromField: 'id', routeParam: 'id' })
+  @ApiMessageRoute()
   @ApiOkResponse({
     description: 'Cancelled',
     type: MessageResponseDto,
     example: MESSAGE_EXAMPLES.cancelled,
   })
-  @ApiMalformedId()
-  @ApiNoSuchMessage()
   @ApiErrorResponse(409, {
     description: 'Sending has started, or the message is final',
     message: NOT_CANCELLABLE_MESSAGE,

@@ -1,42 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { PageQueryDto } from '../../../common/dto/page-query.dto';
 
-export const MAX_FAILED_PAGE_SIZE = 100;
-/** Keeps (page - 1) * limit a safe integer for MongoDB's skip. */
-export const MAX_FAILED_PAGE = 100_000;
-
-export class FailedWebhooksQueryDto {
-  @ApiPropertyOptional({
-    description:
-      'Page of failed deliveries, from 1 (most recently failed first)',
-    default: 1,
-    minimum: 1,
-    maximum: MAX_FAILED_PAGE,
-    example: 1,
-    type: 'integer',
-  })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'page must be an integer' })
-  @Min(1, { message: 'page must be at least 1' })
-  @Max(MAX_FAILED_PAGE, { message: `page must be at most ${MAX_FAILED_PAGE}` })
-  page: number = 1;
-
-  @ApiPropertyOptional({
-    description: `Failed deliveries per page (at most ${MAX_FAILED_PAGE_SIZE})`,
-    default: 20,
-    minimum: 1,
-    maximum: MAX_FAILED_PAGE_SIZE,
-    example: 20,
-    type: 'integer',
-  })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1, { message: 'limit must be at least 1' })
-  @Max(MAX_FAILED_PAGE_SIZE, {
-    message: `limit must be at most ${MAX_FAILED_PAGE_SIZE}`,
-  })
-  limit: number = 20;
-}
+/** Failed deliveries are listed most recently failed first. */
+export class FailedWebhooksQueryDto extends PageQueryDto {}
