@@ -30,7 +30,7 @@ import {
 import { createTestApp, TestApp } from './support/test-app';
 import { stopTestDatabase } from './support/test-database';
 import { bearer, tokenFor } from './support/tokens';
-import { ensureChromium } from './support/chromium';
+import { CHROMIUM_ARGS, ensureChromium } from './support/chromium';
 import { waitUntil } from './support/wait';
 import { WaSimulator, type SimEventOf } from './support/wa-simulator';
 import { trustWaSimulatorRoot } from './support/wa-simulator-trust';
@@ -261,14 +261,7 @@ beforeAll(async () => {
   pageFiles = await compileConnectPage();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
   });
 }, 120_000);
 

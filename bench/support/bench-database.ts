@@ -3,10 +3,10 @@ import mongoose, { type mongo } from 'mongoose';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freeLoopbackPort } from '../../src/database/embedded/free-port';
 
 /** Set by the runner for every benchmark process: the server all of them use. */
 export const BENCH_MONGODB_URI = 'BENCH_MONGODB_URI';
@@ -46,18 +46,6 @@ function firstLine(error: unknown): string {
   )[0];
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 const FERRETDB_START_TIMEOUT_MS = 30_000;
 
 /**
@@ -66,7 +54,7 @@ const FERRETDB_START_TIMEOUT_MS = 30_000;
  * that is removed afterwards: every run starts from an empty database.
  */
 async function startOwnFerretDb(bin: string): Promise<BenchDatabaseServer> {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const dir = await mkdtemp(join(tmpdir(), 'relance-bench-ferretdb-'));
   const child = spawn(bin, ['-listen', `127.0.0.1:${port}`, '-dir', dir], {
     stdio: 'ignore',

@@ -45,3 +45,13 @@ export function ensureChromium(): string {
   }
   return CHROMIUM;
 }
+
+/** The flags every browser test launches Debian's chromium with (headless, no background traffic). */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
