@@ -30,12 +30,11 @@ import {
 import { createTestApp, TestApp } from './support/test-app';
 import { stopTestDatabase } from './support/test-database';
 import { bearer, tokenFor } from './support/tokens';
-import { CHROMIUM_ARGS, ensureChromium } from './support/chromium';
+import { CHROMIUM, CHROMIUM_ARGS, ensureChromium } from './support/chromium';
 import { waitUntil } from './support/wait';
 import { WaSimulator, type SimEventOf } from './support/wa-simulator';
 import { trustWaSimulatorRoot } from './support/wa-simulator-trust';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '..', 'test-artifacts');
 const WIDTHS = [390, 1280] as const;
 const MAX_FAILURES = 3;
