@@ -56,7 +56,9 @@ describe('the outbox across a SIGKILL (e2e)', () => {
       WHATSAPP_SEND_INTERVAL_MS: '60',
       WHATSAPP_RESTORE_JITTER_MS: '0',
       MESSAGE_POLL_INTERVAL_MS: '100',
-      MESSAGE_ACK_TIMEOUT_MS: '3000',
+      // Longer than Baileys' 20 s hold of message events after a link while it
+      // waits for a history sync the simulator never sends: no resend storm.
+      MESSAGE_ACK_TIMEOUT_MS: '30000',
       TEST_SIM_ROOT_PUBLIC_KEY: WaSimulator.rootPublicKey.toString('hex'),
     };
     const preload = ['./test/support/wa-simulator-trust.preload.ts'];
@@ -102,7 +104,7 @@ describe('the outbox across a SIGKILL (e2e)', () => {
       accepted.push(created.body as MessageBody);
     }
     await waitUntil(() => sim.received(CONTACT).length >= 10, {
-      timeoutMs: 30_000,
+      timeoutMs: 60_000,
       what: 'ten messages at the contact',
     });
     await first.kill('SIGKILL');
@@ -118,7 +120,7 @@ describe('the outbox across a SIGKILL (e2e)', () => {
         ).body as { items: MessageBody[] };
         return page.items.length === MESSAGES;
       },
-      { timeoutMs: 90_000, intervalMs: 500, what: 'all fifty delivered' },
+      { timeoutMs: 150_000, intervalMs: 500, what: 'all fifty delivered' },
     );
 
     const textById = new Map(
@@ -132,5 +134,5 @@ describe('the outbox across a SIGKILL (e2e)', () => {
     expect(
       copies.filter((copy) => !copy.duplicate).map((copy) => copy.text),
     ).toEqual(accepted.map((message) => message.text));
-  }, 240_000);
+  }, 360_000);
 });
