@@ -19,6 +19,8 @@ export class DeliveryWakeUps {
     timeoutMs: number,
     signal: AbortSignal,
   ): Promise<void> {
+    // Stopped before it started waiting: the abort event already fired and will not again.
+    if (signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);

@@ -139,7 +139,14 @@ export class DeliveryWorker {
       await this.afterFailedSend(sending, error);
       return true;
     }
-    if (!(await ack.promise)) await this.afterAckTimeout(sending);
+    // A stop (pause, shutdown) must not wait out the ack timeout: the message
+    // goes back to the queue and is retried with its id by the next worker.
+    const stopWaiting = () => ack.cancel();
+    this.stopping.signal.addEventListener('abort', stopWaiting, { once: true });
+    if (this.stopped) ack.cancel();
+    const acknowledged = await ack.promise;
+    this.stopping.signal.removeEventListener('abort', stopWaiting);
+    if (!acknowledged) await this.afterAckTimeout(sending);
     return true;
   }
 
