@@ -24,26 +24,16 @@ async function isLive(url: string): Promise<boolean> {
   }
 }
 
-/**
- * Boots `src/main.ts` (ts-node, transpile only) with `env` on a free port and
- * waits until it answers. `preloads` are modules loaded first with `node -r`
- * (e.g. test/support/wa-simulator-trust.preload.ts).
- */
+/** Boots `src/main.ts` (ts-node, transpile only) with `env` on a free port and waits until it answers. */
 export async function startAppProcess(
   env: Record<string, string>,
-  preloads: string[] = [],
 ): Promise<AppProcess> {
   const port = await freeLoopbackPort();
   const url = `http://127.0.0.1:${port}`;
   let output = '';
   const child: ChildProcess = spawn(
     process.execPath,
-    [
-      '-r',
-      'ts-node/register',
-      ...preloads.flatMap((preload) => ['-r', preload]),
-      'src/main.ts',
-    ],
+    ['-r', 'ts-node/register', 'src/main.ts'],
     {
       cwd: REPO_ROOT,
       env: {
