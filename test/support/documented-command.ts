@@ -106,10 +106,17 @@ export class AppProcess {
   async line(pattern: RegExp, timeoutMs = 60_000): Promise<string> {
     let exited = false;
     void this.exited.then(() => (exited = true));
-    await waitUntil(
-      () => exited || this.lines.some((line) => pattern.test(line)),
-      { timeoutMs, intervalMs: 50, what: `a log line matching ${pattern}` },
-    );
+    try {
+      await waitUntil(
+        () => exited || this.lines.some((line) => pattern.test(line)),
+        { timeoutMs, intervalMs: 50, what: `a log line matching ${pattern}` },
+      );
+    } catch (error) {
+      // The app's own words are what explains a timeout.
+      throw new Error(
+        `${(error as Error).message}; the app's last lines:\n${this.lines.slice(-20).join('\n')}`,
+      );
+    }
     const found = this.lines.find((line) => pattern.test(line));
     if (!found) {
       throw new Error(
