@@ -3,6 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
 import { loggingConfig } from '../config/logging.config';
 import { AccessLogHook } from './access-log';
+import { LibsignalConsoleGuard } from './libsignal-console';
 import { buildLogDestination, buildPinoOptions } from './pino-options';
 
 /**
@@ -26,6 +27,6 @@ import { buildLogDestination, buildPinoOptions } from './pino-options';
       },
     }),
   ],
-  providers: [AccessLogHook],
+  providers: [AccessLogHook, LibsignalConsoleGuard],
 })
 export class LoggingModule {}
