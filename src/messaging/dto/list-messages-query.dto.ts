@@ -1,22 +1,13 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import {
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  Min,
-} from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
+import { LimitQueryDto } from '../../common/dto/limit-query.dto';
 import { MESSAGE_STATUSES, type MessageStatus } from '../message-status';
 import { CURSOR_PATTERN } from '../message-ids';
 import { BAD_CURSOR_MESSAGE, BAD_ID_MESSAGE } from '../messages-api-examples';
 import { PHONE_PATTERN } from './create-message.dto';
 
-export const MAX_PAGE_SIZE = 100;
-
-export class ListMessagesQueryDto {
+/** The cursor-paged listing of a user's messages, filtered by status and recipient. */
+export class ListMessagesQueryDto extends LimitQueryDto {
   @ApiPropertyOptional({ enum: MESSAGE_STATUSES, example: 'queued' })
   @IsOptional()
   @IsIn(MESSAGE_STATUSES, {
@@ -34,20 +25,6 @@ export class ListMessagesQueryDto {
     message: 'to must be a phone number: 7 to 15 digits, optional leading +',
   })
   to?: string;
-
-  @ApiPropertyOptional({
-    example: 20,
-    default: 20,
-    minimum: 1,
-    maximum: MAX_PAGE_SIZE,
-    type: 'integer',
-  })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1, { message: 'limit must be at least 1' })
-  @Max(MAX_PAGE_SIZE, { message: `limit must be at most ${MAX_PAGE_SIZE}` })
-  limit: number = 20;
 
   @ApiPropertyOptional({
     description: 'nextCursor from the previous page',
