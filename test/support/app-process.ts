@@ -5,12 +5,12 @@ import { TEST_JWT_SECRET } from './tokens';
 import { waitUntil } from './wait';
 
 const REPO_ROOT = join(__dirname, '..', '..');
-const KEEP_OUTPUT = 20_000;
+const KEEP_OUTPUT = 1_000_000;
 
 /** The real service (src/main.ts) in its own process, so a test can SIGKILL it. */
 export interface AppProcess {
   url: string;
-  /** The last lines it wrote, for a failing test's message. */
+  /** What it wrote (its last megabyte): for assertions on its log and a failing test's message. */
   output(): string;
   kill(signal: NodeJS.Signals): Promise<void>;
 }
@@ -24,16 +24,26 @@ async function isLive(url: string): Promise<boolean> {
   }
 }
 
-/** Boots `src/main.ts` (ts-node, transpile only) with `env` on a free port and waits until it answers. */
+/**
+ * Boots `src/main.ts` (ts-node, transpile only) with `env` on a free port and
+ * waits until it answers. `preloads` are modules loaded first with `node -r`
+ * (e.g. test/support/wa-simulator-trust.preload.ts).
+ */
 export async function startAppProcess(
   env: Record<string, string>,
+  preloads: string[] = [],
 ): Promise<AppProcess> {
   const port = await freeLoopbackPort();
   const url = `http://127.0.0.1:${port}`;
   let output = '';
   const child: ChildProcess = spawn(
     process.execPath,
-    ['-r', 'ts-node/register', 'src/main.ts'],
+    [
+      '-r',
+      'ts-node/register',
+      ...preloads.flatMap((preload) => ['-r', preload]),
+      'src/main.ts',
+    ],
     {
       cwd: REPO_ROOT,
       env: {
