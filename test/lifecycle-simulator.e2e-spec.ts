@@ -30,11 +30,15 @@ import { stopTestDatabase } from './support/test-database';
 import { bearer, tokenFor } from './support/tokens';
 import { waitUntil } from './support/wait';
 import {
+  isEvent,
+  lifecycleLogs,
+  simEventLog,
+  statusWhen as statusWhenShared,
+} from './support/lifecycle-observers';
+import {
   WaSimulator,
   type LinkedDevice,
-  type SimEvent,
   type SimEventOf,
-  type SimEventType,
 } from './support/wa-simulator';
 import { trustWaSimulatorRoot } from './support/wa-simulator-trust';
 
@@ -115,67 +119,23 @@ const callerFor = async (testApp: TestApp, userId: string): Promise<Caller> => {
   };
 };
 
-const statusWhen = async (
-  caller: Caller,
-  predicate: (status: StatusBody) => boolean,
-  what: string,
-): Promise<StatusBody> => {
-  let last: StatusBody | undefined;
-  await waitUntil(
-    async () => {
-      last = await caller.status();
-      return predicate(last);
-    },
-    { timeoutMs: 10_000, what: `${what} (last: ${JSON.stringify(last)})` },
-  );
-  return last!;
-};
-
 // -----------------------------------------------------------------------------
 // What the app logged (its decisions) and what the simulator saw
 // -----------------------------------------------------------------------------
 
-const messagesOf = (spy: jest.SpyInstance): string[] =>
-  spy.mock.calls.map(([message]) => String(message));
+const { failureLogs, decisions, deletionLogs } = lifecycleLogs({
+  warn: () => warnSpy,
+  log: () => logSpy,
+  maxFailures: MAX_FAILURES,
+});
+const { lastSeq, eventsAfter, typesAfter } = simEventLog(() => sim);
 
-/** "Connection failure k/N for user X" lines: the product's failure count as it logs it. */
-const failureLogs = (userId: string): string[] =>
-  messagesOf(warnSpy).filter(
-    (message) =>
-      message.startsWith('Connection failure ') &&
-      message.endsWith(` for user ${userId}`),
-  );
-
-/** "<code> <decision>" for each close the lifecycle handled, e.g. "401 counted_failure". */
-const decisions = (userId: string): string[] =>
-  messagesOf(logSpy).flatMap((message) => {
-    const match = new RegExp(
-      `^Connection closed for user ${userId}: code (\\S+) \\(\\w+\\) -> (\\w+)$`,
-    ).exec(message);
-    return match ? [`${match[1]} ${match[2]}`] : [];
-  });
-
-const deletionLogs = (userId: string): string[] =>
-  messagesOf(warnSpy).filter(
-    (message) =>
-      message ===
-      `User ${userId} - ${MAX_FAILURES} consecutive failures, deleting session files`,
-  );
-
-const isEvent =
-  <T extends SimEventType>(type: T) =>
-  (event: SimEvent): event is SimEventOf<T> =>
-    event.type === type;
-
-const lastSeq = (): number => sim.events().at(-1)?.seq ?? 0;
-
-const eventsAfter = (seq: number): SimEvent[] =>
-  sim.events().filter((event) => event.seq > seq);
-
-const typesAfter = (seq: number, types: SimEventType[]): SimEventType[] =>
-  eventsAfter(seq)
-    .map((event) => event.type)
-    .filter((type) => types.includes(type));
+const statusWhen = (
+  caller: Caller,
+  predicate: (status: StatusBody) => boolean,
+  what: string,
+): Promise<StatusBody> =>
+  statusWhenShared(caller.status, predicate, what, 10_000);
 
 const readCreds = async (
   caller: Caller,

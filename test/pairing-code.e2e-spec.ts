@@ -13,18 +13,19 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
+import type { StatusBody } from './support/response-bodies';
 import { openEventStream, SseClient } from './support/sse-client';
 import { createTestApp, TestApp } from './support/test-app';
 import { stopTestDatabase } from './support/test-database';
 import { bearer, tokenFor } from './support/tokens';
 import { waitUntil } from './support/wait';
 import {
-  WaSimulator,
-  type LinkedDevice,
-  type SimEvent,
-  type SimEventOf,
-  type SimEventType,
-} from './support/wa-simulator';
+  isEvent,
+  lifecycleLogs,
+  simEventLog,
+  statusWhen as statusWhenShared,
+} from './support/lifecycle-observers';
+import { WaSimulator, type LinkedDevice } from './support/wa-simulator';
 import { trustWaSimulatorRoot } from './support/wa-simulator-trust';
 
 const ROUTE = '/api/relance/pairing-code';
@@ -67,17 +68,6 @@ const startApp = async (env: Record<string, string> = {}): Promise<TestApp> => {
   return testApp;
 };
 
-interface StatusBody {
-  status: string;
-  connectionFailureCount: number;
-  lastDisconnectReason: { code: number; name: string } | null;
-  lastQrScanDate: string | null;
-  lastLinkedAt: string | null;
-  linkMethod: 'qr' | 'code' | null;
-  sessionStored: boolean;
-  reconnectAttempt?: number;
-}
-
 interface PairingBody {
   status: 'awaiting_pairing';
   pairingCode: string;
@@ -110,21 +100,19 @@ const callerFor = async (testApp: TestApp, userId: string): Promise<Caller> => {
   };
 };
 
-const statusWhen = async (
+const { failureLogs, decisions, deletionLogs } = lifecycleLogs({
+  warn: () => warnSpy,
+  log: () => logSpy,
+  maxFailures: MAX_FAILURES,
+});
+const { lastSeq, typesAfter } = simEventLog(() => sim);
+
+const statusWhen = (
   caller: Caller,
   predicate: (status: StatusBody) => boolean,
   what: string,
-): Promise<StatusBody> => {
-  let last: StatusBody | undefined;
-  await waitUntil(
-    async () => {
-      last = await caller.status();
-      return predicate(last);
-    },
-    { timeoutMs: 15_000, what: `${what} (last: ${JSON.stringify(last)})` },
-  );
-  return last!;
-};
+): Promise<StatusBody> =>
+  statusWhenShared(caller.status, predicate, what, 15_000);
 
 /** POST /pairing-code for `phone`, expecting a fresh code. */
 const askForCode = async (
@@ -155,50 +143,11 @@ const linkByCode = async (
   return { device, code: pairingCode };
 };
 
-const messagesOf = (spy: jest.SpyInstance): string[] =>
-  spy.mock.calls.map(([message]) => String(message));
-
-const failureLogs = (userId: string): string[] =>
-  messagesOf(warnSpy).filter(
-    (message) =>
-      message.startsWith('Connection failure ') &&
-      message.endsWith(` for user ${userId}`),
-  );
-
-/** "<code> <decision>" for each close the lifecycle handled, e.g. "408 pairing_expired". */
-const decisions = (userId: string): string[] =>
-  messagesOf(logSpy).flatMap((message) => {
-    const match = new RegExp(
-      `^Connection closed for user ${userId}: code (\\S+) \\(\\w+\\) -> (\\w+)$`,
-    ).exec(message);
-    return match ? [`${match[1]} ${match[2]}`] : [];
-  });
-
-const deletionLogs = (userId: string): string[] =>
-  messagesOf(warnSpy).filter(
-    (message) =>
-      message ===
-      `User ${userId} - ${MAX_FAILURES} consecutive failures, deleting session files`,
-  );
-
 /** Everything the app logged, every level, as text. */
 const everyLogLine = (): string =>
   [warnSpy, logSpy, ...otherLogSpies]
     .flatMap((spy) => spy.mock.calls.map((args) => JSON.stringify(args)))
     .join('\n');
-
-const isEvent =
-  <T extends SimEventType>(type: T) =>
-  (event: SimEvent): event is SimEventOf<T> =>
-    event.type === type;
-
-const lastSeq = (): number => sim.events().at(-1)?.seq ?? 0;
-
-const typesAfter = (seq: number, types: SimEventType[]): SimEventType[] =>
-  sim
-    .events()
-    .filter((event) => event.seq > seq && types.includes(event.type))
-    .map((event) => event.type);
 
 const readCreds = async (caller: Caller): Promise<{ me?: { id?: string } }> =>
   JSON.parse(await readFile(caller.credsFile, 'utf8')) as {
