@@ -1,4 +1,7 @@
+import { getModelToken } from '@nestjs/mongoose';
+import type { Model } from 'mongoose';
 import request from 'supertest';
+import { RelanceConfig } from '../src/relance/schemas/relance-config.schema';
 import {
   FakeSocket,
   FakeSocketFactory,
@@ -161,6 +164,32 @@ describe('follow-up messages through the outbox (e2e)', () => {
     await connect();
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(factory.latest(userId).sent).toEqual([]);
+  });
+
+  it('after a reset whose failing of the queue never ran (a crash), the next link sends nothing accepted before it', async () => {
+    const before = [await queue('for the old account'), await queue('me too')];
+    // What a process killed between storing the reset and failing the queue
+    // leaves behind: the reset time, and the messages still queued.
+    const configs = testApp.app.get<Model<RelanceConfig>>(
+      getModelToken(RelanceConfig.name),
+    );
+    await configs.updateOne(
+      { userId },
+      { $set: { sessionResetAt: new Date() } },
+      { upsert: true },
+    );
+    const after = await queue('for the new account');
+
+    await connect();
+    for (const id of before) await until(id, 'failed');
+    await until(after, 'sent');
+    expect((await get(before[0])).error).toEqual({
+      code: 'SESSION_RESET',
+      reason: 'session_reset',
+    });
+    expect(socket().sent.map((sent) => sent.text)).toEqual([
+      'for the new account',
+    ]);
   });
 
   it('a force reset fails the queue too', async () => {

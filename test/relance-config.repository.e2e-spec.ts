@@ -27,6 +27,7 @@ describe('RelanceConfigRepository on a real database (e2e)', () => {
       countFailure: true,
       failureCount,
       status: 'connecting' as const,
+      deleteSession: false,
     },
     reason: { code: 401, name: 'loggedOut' },
     at: new Date(),
@@ -70,9 +71,16 @@ describe('RelanceConfigRepository on a real database (e2e)', () => {
 
   it('stores the threshold decision in one write: count back to 0, disconnected, failure time kept', async () => {
     await repository.applyClose('crosser', failure(2));
+    expect(await repository.lastResetAt('crosser')).toBeUndefined();
+    const threshold = failure(0);
     await repository.applyClose('crosser', {
-      ...failure(0),
-      decision: { countFailure: true, failureCount: 0, status: 'disconnected' },
+      ...threshold,
+      decision: {
+        countFailure: true,
+        failureCount: 0,
+        status: 'disconnected',
+        deleteSession: true,
+      },
     });
     const stored = await repository.findByUserId('crosser');
     expect(stored).toMatchObject({
@@ -80,6 +88,16 @@ describe('RelanceConfigRepository on a real database (e2e)', () => {
       whatsappStatus: 'disconnected',
     });
     expect(stored?.lastConnectionFailure).toBeInstanceOf(Date);
+    // Stored with the decision, before the credentials go.
+    expect(await repository.lastResetAt('crosser')).toEqual(threshold.at);
+  });
+
+  it('records a force reset as the last reset, which an ordinary close leaves as it was', async () => {
+    const forcedAt = new Date();
+    await repository.resetSession('forced', forcedAt, true);
+    await repository.applyClose('forced', failure(1));
+    expect(await repository.lastResetAt('forced')).toEqual(forcedAt);
+    expect(await repository.lastResetAt('never_reset')).toBeUndefined();
   });
 
   it('keeps one document per user (unique userId)', async () => {

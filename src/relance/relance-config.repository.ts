@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
+import { SessionResets } from './supervisor/session-resets';
 import { DatabaseRetry } from '../common/database-retry';
 import { LinkMethod } from './link-method';
 import { DisconnectDecision } from './retry/disconnect-decision';
@@ -22,13 +23,14 @@ export interface StoredRelanceConfig {
   linkMethod?: LinkMethod;
   lastConnectionCheck?: Date;
   disconnectedByUser: boolean;
+  sessionResetAt?: Date;
 }
 
 /** A close and the RetryPolicy's whole decision about it, stored in one write. */
 export interface AppliedClose {
   decision: Pick<
     DisconnectDecision,
-    'countFailure' | 'failureCount' | 'status'
+    'countFailure' | 'failureCount' | 'status' | 'deleteSession'
   >;
   reason: DisconnectReason;
   at: Date;
@@ -49,6 +51,7 @@ function toStored(doc: StoredFields): StoredRelanceConfig {
     linkMethod: doc.linkMethod ?? (doc.lastQrScanDate ? 'qr' : undefined),
     lastConnectionCheck: doc.lastConnectionCheck ?? undefined,
     disconnectedByUser: doc.disconnectedByUser ?? false,
+    sessionResetAt: doc.sessionResetAt ?? undefined,
   };
 }
 
@@ -67,7 +70,7 @@ const UPSERT_AND_RETURN = {
  * the status wrong; reads fail at once, so the API answers 503 promptly.
  */
 @Injectable()
-export class RelanceConfigRepository {
+export class RelanceConfigRepository implements SessionResets {
   constructor(
     @InjectModel(RelanceConfig.name)
     private readonly model: Model<RelanceConfig>,
@@ -84,6 +87,14 @@ export class RelanceConfigRepository {
       .lean<StoredFields>()
       .exec();
     return doc ? toStored(doc) : undefined;
+  }
+
+  async lastResetAt(userId: string): Promise<Date | undefined> {
+    const doc = await this.model
+      .findOne({ userId }, { sessionResetAt: 1 })
+      .lean<{ sessionResetAt?: Date }>()
+      .exec();
+    return doc?.sessionResetAt ?? undefined;
   }
 
   async setStatus(
@@ -167,6 +178,7 @@ export class RelanceConfigRepository {
               ...(decision.countFailure
                 ? { lastConnectionFailure: close.at }
                 : {}),
+              ...(decision.deleteSession ? { sessionResetAt: close.at } : {}),
             },
           },
           { upsert: true },
@@ -194,7 +206,7 @@ export class RelanceConfigRepository {
     );
   }
 
-  /** Force reset, or a fresh start before a new QR: no session, no count. */
+  /** Force reset, or the threshold reached before a new QR: no session, no count. */
   async resetSession(userId: string, at: Date, byUser: boolean): Promise<void> {
     await this.write(() =>
       this.model
@@ -206,6 +218,7 @@ export class RelanceConfigRepository {
               connectionFailureCount: 0,
               disconnectedByUser: byUser,
               lastConnectionCheck: at,
+              sessionResetAt: at,
             },
             $unset: { lastConnectionFailure: 1 },
           },

@@ -33,6 +33,7 @@ import {
 } from './schemas/session-credential.schema';
 import { SessionStatusReader } from './status/session-status.reader';
 import { BaileysSocketFactory } from './supervisor/baileys-socket.factory';
+import { SessionResets } from './supervisor/session-resets';
 import { SessionSender } from './supervisor/session-sender';
 import { SessionSupervisor } from './supervisor/session-supervisor';
 import { UserLocks } from './supervisor/user-locks';
@@ -84,6 +85,7 @@ import { WhatsAppSocketFactory } from './supervisor/whatsapp-socket';
         config.authStore === 'mongodb' ? mongodb : files,
     },
     { provide: SessionSender, useExisting: SessionSupervisor },
+    { provide: SessionResets, useExisting: RelanceConfigRepository },
   ],
   exports: [
     SessionStatusReader,
@@ -96,6 +98,7 @@ import { WhatsAppSocketFactory } from './supervisor/whatsapp-socket';
     SessionEvents,
     SessionCredentialStore,
     SessionSender,
+    SessionResets,
     ReconnectScheduler,
   ],
 })

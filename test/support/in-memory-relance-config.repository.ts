@@ -42,6 +42,11 @@ export class InMemoryRelanceConfigRepository implements PublicRepository {
     return doc ? { ...doc } : undefined;
   }
 
+  async lastResetAt(userId: string): Promise<Date | undefined> {
+    await Promise.resolve();
+    return this.docs.get(userId)?.sessionResetAt;
+  }
+
   setStatus(userId: string, status: WhatsAppStatus, at: Date): Promise<void> {
     return this.atomically(userId, (doc) => {
       doc.whatsappStatus = status;
@@ -85,6 +90,7 @@ export class InMemoryRelanceConfigRepository implements PublicRepository {
         lastConnectionCheck: close.at,
       });
       if (close.decision.countFailure) doc.lastConnectionFailure = close.at;
+      if (close.decision.deleteSession) doc.sessionResetAt = close.at;
     });
   }
 
@@ -105,6 +111,7 @@ export class InMemoryRelanceConfigRepository implements PublicRepository {
         connectionFailureCount: 0,
         disconnectedByUser: byUser,
         lastConnectionCheck: at,
+        sessionResetAt: at,
       });
       delete doc.lastConnectionFailure;
     });

@@ -13,6 +13,7 @@ import {
   SessionEvent,
   SessionEvents,
 } from '../../relance/events/session-events';
+import { SessionResets } from '../../relance/supervisor/session-resets';
 import { SessionSender } from '../../relance/supervisor/session-sender';
 import { MessageStatusNotifier } from '../message-status.notifier';
 import { UNSENT_STATUSES } from '../message-status';
@@ -55,6 +56,7 @@ export class DeliveryCoordinator
     private readonly events: SessionEvents,
     private readonly repository: RelanceMessageRepository,
     private readonly sender: SessionSender,
+    private readonly resets: SessionResets,
     private readonly notifier: MessageStatusNotifier,
     private readonly wakeUps: DeliveryWakeUps,
     @Inject(messagingConfig.KEY)
@@ -125,6 +127,7 @@ export class DeliveryCoordinator
     const worker = new DeliveryWorker(userId, {
       repository: this.repository,
       sender: this.sender,
+      resets: this.resets,
       events: this.events,
       notifier: this.notifier,
       wakeUps: this.wakeUps,

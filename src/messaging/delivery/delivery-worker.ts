@@ -7,6 +7,7 @@ import {
   SessionEvent,
   SessionEvents,
 } from '../../relance/events/session-events';
+import { SessionResets } from '../../relance/supervisor/session-resets';
 import { SessionSender } from '../../relance/supervisor/session-sender';
 import { MessageStatusNotifier } from '../message-status.notifier';
 import {
@@ -19,6 +20,7 @@ import { describeSendError, isConnectionTrouble } from './send-errors';
 export interface DeliveryWorkerDeps {
   repository: RelanceMessageRepository;
   sender: SessionSender;
+  resets: SessionResets;
   events: SessionEvents;
   notifier: MessageStatusNotifier;
   wakeUps: DeliveryWakeUps;
@@ -37,6 +39,10 @@ const acknowledgedAndStored = (messageId: string) => (event: SessionEvent) =>
   event.messageId === messageId &&
   event.status !== 'sending';
 
+/** Accepted before the session's last reset: never to be sent from whatever account is linked now. */
+const acceptedBefore = (message: StoredMessage, reset: Date | undefined) =>
+  reset !== undefined && message.createdAt.getTime() <= reset.getTime();
+
 /**
  * Sends one connected user's due messages, one at a time in creation order,
  * each waiting for WhatsApp's acknowledgement to be stored (or the ack
@@ -49,6 +55,7 @@ export class DeliveryWorker {
   /** Contacts already checked to have WhatsApp during this connection. */
   private readonly reachable = new Set<string>();
   private running?: Promise<void>;
+  private lastResetRead?: Promise<Date | undefined>;
   private finished = false;
 
   constructor(
@@ -106,9 +113,25 @@ export class DeliveryWorker {
         await this.finish(due, 'expired', 'EXPIRED', 'expired');
         continue;
       }
+      if (acceptedBefore(due, await this.lastReset())) {
+        // The reset's own failing of the queue did not finish (a crash): this
+        // message was meant for the account that was reset, not this one.
+        await this.finish(due, 'failed', 'SESSION_RESET', 'session_reset');
+        continue;
+      }
       const attempted = await this.deliver(due);
       if (attempted) await this.pace();
     }
+  }
+
+  /**
+   * Read once per worker, when a message is first due (a connection with an
+   * empty outbox costs no read): a reset ends the connection, and this worker
+   * with it.
+   */
+  private lastReset(): Promise<Date | undefined> {
+    this.lastResetRead ??= this.deps.resets.lastResetAt(this.userId);
+    return this.lastResetRead;
   }
 
   /** One attempt; false when nothing was sent (so no pacing is owed). */
@@ -203,7 +226,7 @@ export class DeliveryWorker {
     message: StoredMessage,
     status: 'failed' | 'expired',
     code: string,
-    reason: 'expired' | 'not_on_whatsapp' | 'rejected',
+    reason: 'expired' | 'not_on_whatsapp' | 'rejected' | 'session_reset',
   ): Promise<void> {
     const done = await this.deps.repository.fail(
       message._id,

@@ -44,6 +44,10 @@ export class RelanceConfig {
   @Prop()
   lastConnectionCheck?: Date;
 
+  /** The last reset (credentials deleted at the threshold or by force): nothing accepted before it is sent. */
+  @Prop()
+  sessionResetAt?: Date;
+
   /** Set by a user's own disconnect: such sessions are not restored on boot. */
   @Prop({ default: false })
   disconnectedByUser: boolean;
