@@ -23,7 +23,7 @@
 import { getConnectionToken, getModelToken } from '@nestjs/mongoose';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import Fastify from 'fastify';
+import { fastify, type FastifyInstance } from 'fastify';
 import type { Connection, Model, mongo } from 'mongoose';
 import { rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -241,10 +241,10 @@ async function main(mode: ApiServerMode): Promise<void> {
     await model.create(stored);
   }
 
-  let bare: ReturnType<typeof Fastify> | undefined;
+  let bare: FastifyInstance | undefined;
   if (mode === 'memory') {
     // A plain Fastify server on the same Node: no hooks, no Nest, the same lookup.
-    bare = Fastify();
+    bare = fastify();
     bare.get('/live', () => ({ status: 'ok' }));
     bare.get('/status', async () => {
       const doc = await memory.findByUserId(BENCH_USER_ID);
@@ -253,6 +253,8 @@ async function main(mode: ApiServerMode): Promise<void> {
     await bare.listen({ port: 0, host: '127.0.0.1' });
   }
 
+  // The user polling its status has linked WhatsApp: its credentials are stored.
+  await plantStoredSession(sessionsDir, BENCH_USER_ID);
   const churnUsers = benchUserIds(
     mode === 'churn' ? CHURN_SESSIONS : 0,
     'churn',
@@ -326,7 +328,7 @@ async function main(mode: ApiServerMode): Promise<void> {
   };
 
   process.on('message', (message: ApiServerCommand) => {
-    handle(message)
+    void handle(message)
       .then(
         (result) => ({ id: message.id, ok: true, result }),
         (error: unknown) => ({
