@@ -34,6 +34,7 @@ const RESTORE_TIMEOUT_MS = 300_000;
 
 const BENCHMARKS: Benchmark[] = [
   { name: 'api-overhead', file: 'api-overhead.bench.ts' },
+  { name: 'churn', file: 'churn.bench.ts' },
   { name: 'event-path', file: 'event-path.bench.ts' },
   {
     name: 'restore c=10',

@@ -22,7 +22,8 @@
  */
 import { getConnectionToken, getModelToken } from '@nestjs/mongoose';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fastify, type FastifyInstance } from 'fastify';
 import type { Connection, Model, mongo } from 'mongoose';
 import { rm } from 'node:fs/promises';
@@ -31,7 +32,11 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { AppModule } from '../../src/app.module';
 import { configureApp, createFastifyAdapter } from '../../src/app.setup';
 import { appConfig } from '../../src/config/app.config';
-import { DatabaseConnection } from '../../src/database/database-connection';
+import {
+  DatabaseConnection,
+  REQUEST_READS,
+} from '../../src/database/database-connection';
+import { SessionSupervisor } from '../../src/relance/supervisor/session-supervisor';
 import { RelanceConfigRepository } from '../../src/relance/relance-config.repository';
 import { SessionRestoreService } from '../../src/relance/restore/session-restore.service';
 import { RelanceConfig } from '../../src/relance/schemas/relance-config.schema';
@@ -56,6 +61,8 @@ export const CHURN_SESSIONS = 200;
 const CHURN_CLOSE_AFTER_MS = 20;
 /** Transient: the RetryPolicy reconnects without counting a failure. */
 const CHURN_CLOSE_CODE = 428;
+/** Longest wait for the session writes in flight to finish before the database is dropped. */
+const QUIESCE_TIMEOUT_MS = 20_000;
 
 export interface ApiServerReady {
   port: number;
@@ -82,8 +89,10 @@ export interface PhaseReport {
   commands: Record<string, number>;
   /** Per command kind, the server's time (driver's commandSucceeded duration), ms. */
   commandMs: Record<string, Distribution>;
-  /** Every pool checkout: from asking the pool for a connection to getting one, ms. */
+  /** Every pool checkout of the main client: from asking the pool for a connection to getting one, ms. */
   poolCheckoutMs: Distribution;
+  /** The same for the request-read client, when the app has one. */
+  requestReadsPoolCheckoutMs?: Distribution;
   eventLoopDelayP99Ms: number;
   /** Reconnects the churn made during the phase (sockets created). */
   socketsCreated: number;
@@ -163,6 +172,30 @@ class PoolWatch {
         ]),
       ),
     };
+  }
+}
+
+function sumByKind(
+  tables: Array<Record<string, number>>,
+): Record<string, number> {
+  const sum: Record<string, number> = {};
+  for (const table of tables)
+    for (const [kind, count] of Object.entries(table))
+      sum[kind] = (sum[kind] ?? 0) + count;
+  return sum;
+}
+
+function optionalConnection(
+  moduleRef: TestingModule,
+  name: string,
+): Connection | undefined {
+  try {
+    return moduleRef.get<Connection>(getConnectionToken(name), {
+      strict: false,
+    });
+  } catch {
+    // An app without that connection: its reads share the main client.
+    return undefined;
   }
 }
 
@@ -263,9 +296,19 @@ async function main(mode: ApiServerMode): Promise<void> {
     await plantStoredSession(sessionsDir, userId);
   });
 
-  const client = connection.getClient();
-  const counter = new CommandCounter(client);
-  const pool = new PoolWatch(client, classifyCommand);
+  // Reads that answer requests may have their own client (REQUEST_READS); both are watched.
+  const clients = [connection.getClient()];
+  const requestReads = optionalConnection(moduleRef, REQUEST_READS);
+  if (requestReads) clients.push(requestReads.getClient());
+  const counters = clients.map((client) => new CommandCounter(client));
+  const pools = clients.map(
+    (client, index) =>
+      new PoolWatch(client, (event) =>
+        index === 0
+          ? classifyCommand(event)
+          : `${classifyCommand(event)} [request reads]`,
+      ),
+  );
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   const phaseEnds = new Map<string, () => void>();
   const phaseDone = new Map<string, Promise<void>>();
@@ -274,7 +317,7 @@ async function main(mode: ApiServerMode): Promise<void> {
   const handle = async (message: ApiServerCommand): Promise<unknown> => {
     switch (message.cmd) {
       case 'phase-start': {
-        pool.start();
+        for (const pool of pools) pool.start();
         loopDelay.reset();
         loopDelay.enable();
         socketsAtPhaseStart = sockets.sockets.length;
@@ -283,7 +326,11 @@ async function main(mode: ApiServerMode): Promise<void> {
         phaseEnds.set(message.name, end);
         phaseDone.set(
           message.name,
-          counter.during(message.name, () => ended),
+          Promise.all(
+            counters.map((counter) =>
+              counter.during(message.name, () => ended),
+            ),
+          ).then(() => undefined),
         );
         return undefined;
       }
@@ -291,9 +338,14 @@ async function main(mode: ApiServerMode): Promise<void> {
         phaseEnds.get(message.name)?.();
         await phaseDone.get(message.name);
         loopDelay.disable();
+        const [main, reads] = pools.map((pool) => pool.stop());
         const report: PhaseReport = {
-          commands: counter.kinds(message.name),
-          ...pool.stop(),
+          commands: sumByKind(
+            counters.map((counter) => counter.kinds(message.name)),
+          ),
+          commandMs: { ...main.commandMs, ...reads?.commandMs },
+          poolCheckoutMs: main.poolCheckoutMs,
+          requestReadsPoolCheckoutMs: reads?.poolCheckoutMs,
           eventLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
           socketsCreated: sockets.sockets.length - socketsAtPhaseStart,
         };
@@ -311,6 +363,18 @@ async function main(mode: ApiServerMode): Promise<void> {
       }
       case 'stop': {
         churning = false;
+        if (mode === 'churn') {
+          // No write may be in flight when the database is dropped: FerretDB
+          // (SQLite) crashed with a SIGBUS when one was.
+          moduleRef.get(SessionSupervisor).stopAll();
+          const deadline = Date.now() + QUIESCE_TIMEOUT_MS;
+          while (
+            counters.some((counter) => counter.pending > 0) &&
+            Date.now() < deadline
+          )
+            await sleep(100);
+          await sleep(500);
+        }
         await bare?.close();
         if (mode !== 'memory')
           await connection

@@ -32,6 +32,7 @@ import {
   SessionCredentialSchema,
 } from './schemas/session-credential.schema';
 import { SessionStatusReader } from './status/session-status.reader';
+import { REQUEST_READS } from '../database/database-connection';
 import { BaileysSocketFactory } from './supervisor/baileys-socket.factory';
 import { SessionSender } from './supervisor/session-sender';
 import { SessionSupervisor } from './supervisor/session-supervisor';
@@ -44,6 +45,10 @@ import { WhatsAppSocketFactory } from './supervisor/whatsapp-socket';
       { name: RelanceConfig.name, schema: RelanceConfigSchema },
       { name: SessionCredential.name, schema: SessionCredentialSchema },
     ]),
+    MongooseModule.forFeature(
+      [{ name: RelanceConfig.name, schema: RelanceConfigSchema }],
+      REQUEST_READS,
+    ),
   ],
   controllers: [
     RelanceController,
