@@ -51,7 +51,18 @@ export function accessLogFields(
   };
 }
 
-type AccessLogger = Pick<Logger, AccessLogLevel | 'child'>;
+/** Writes the request lines (one call per line, so specs can watch them). */
+export class AccessLogWriter {
+  constructor(private readonly lines: Pick<Logger, AccessLogLevel>) {}
+
+  info(fields: AccessLogFields): void {
+    this.lines.info(fields, REQUEST_COMPLETED);
+  }
+
+  debug(fields: AccessLogFields): void {
+    this.lines.debug(fields, REQUEST_COMPLETED);
+  }
+}
 
 /**
  * Logs one line per response from a Fastify onResponse hook (it sees 404s and
@@ -61,12 +72,12 @@ type AccessLogger = Pick<Logger, AccessLogLevel | 'child'>;
  */
 export function logRequests(
   fastify: FastifyInstance,
-  logger: AccessLogger,
+  logger: Pick<Logger, 'child'>,
 ): void {
-  const lines = logger.child({}, { redact: [] });
+  const writer = new AccessLogWriter(logger.child({}, { redact: [] }));
   fastify.addHook('onResponse', async (request, reply) => {
     const level = request.routeOptions.config?.accessLogLevel ?? 'info';
-    lines[level](accessLogFields(request, reply), REQUEST_COMPLETED);
+    writer[level](accessLogFields(request, reply));
   });
 }
 
