@@ -270,7 +270,8 @@ async function main(mode: ApiServerMode): Promise<void> {
   if (mode === 'memory') {
     memory.docs.set(BENCH_USER_ID, { ...stored, disconnectedByUser: false });
   } else {
-    await model.init().catch(() => model.createCollection());
+    // Not model.init(): see createBenchContext.
+    await model.createIndexes();
     await model.create(stored);
   }
 
