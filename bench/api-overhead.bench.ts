@@ -46,6 +46,7 @@ interface Target {
 
 type Wrap = <T>(
   side: 'service' | 'baseline',
+  round: number,
   run: () => Promise<T>,
 ) => Promise<T>;
 
@@ -88,7 +89,7 @@ const run = (target: Target, duration: number) =>
 async function compare(
   service: Target,
   baseline: Target,
-  wrap: Wrap = (_side, work) => work(),
+  wrap: Wrap = (_side, _round, work) => work(),
 ): Promise<{ service: Summary; baseline: Summary }> {
   await run(service, WARM_UP_SECONDS);
   await run(baseline, WARM_UP_SECONDS);
@@ -103,7 +104,9 @@ async function compare(
         : (['baseline', 'service'] as const);
     for (const side of order) {
       const target = side === 'service' ? service : baseline;
-      results[side].push(await wrap(side, () => run(target, ROUND_SECONDS)));
+      results[side].push(
+        await wrap(side, round, () => run(target, ROUND_SECONDS)),
+      );
     }
   }
   const summary = {
@@ -142,7 +145,7 @@ runBenchProcess(NAME, async () => {
     const status = await compare(
       { url: `${app}/api/relance/status`, headers: auth },
       { url: `${bare}/status` },
-      async (side, work) => {
+      async (side, _round, work) => {
         if (side === 'baseline') return work();
         const before = memory.logLines;
         const result = await work();
@@ -203,8 +206,12 @@ runBenchProcess(NAME, async () => {
     const { service, baseline } = await compare(
       { url: `${app}/api/relance/status`, headers: auth },
       { url: `${app}${BASELINE_STATUS_PATH}` },
-      async (side, work) => {
-        const { result, report } = await database.phase(side, work);
+      async (side, round, work) => {
+        // One phase name per round: the counter adds up commands by name.
+        const { result, report } = await database.phase(
+          `${side}-${round}`,
+          work,
+        );
         commands[side] += Object.values(report.commands).reduce(
           (a, b) => a + b,
           0,

@@ -107,7 +107,7 @@ runBenchProcess(NAME, async () => {
         benchmark: 'Churn',
         figure: 'session writes per reconnect (relanceconfigs)',
         measured: reconnects === 0 ? 0 : writesIn(churn.report) / reconnects,
-        note: 'a close (applyClose) and the next start (markConnecting)',
+        note: "the close's update stores 'connecting' with the count, so the reconnect's start writes nothing",
       },
       ratioRow({
         benchmark: 'Churn',
