@@ -98,16 +98,17 @@ export async function buildSecurityHeaders(): Promise<Record<string, string>> {
 }
 
 /**
- * Sets the headers in one onRequest hook, on the raw response as helmet does,
- * so every response has them: refused and unknown routes, static files and
- * event streams.
+ * Sets the headers in one onRequest hook, so every response has them: refused
+ * and unknown routes, static files and event streams (Nest's event stream
+ * copies the reply's headers). On the reply, not the raw response: Fastify
+ * hands them to one writeHead, which costs less than a setHeader per header.
  */
 async function registerSecurityHeaders(
   fastify: FastifyInstance,
 ): Promise<void> {
-  const headers = Object.entries(await buildSecurityHeaders());
+  const headers = await buildSecurityHeaders();
   fastify.addHook('onRequest', (_request, reply, done) => {
-    for (const [name, value] of headers) reply.raw.setHeader(name, value);
+    void reply.headers(headers);
     done();
   });
 }
