@@ -63,7 +63,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'messaging', file: 'messaging.bench.ts' },
 ];
 
-// Default sizing fits the whole run in 5 minutes; full size on a slow database takes longer.
+// Default sizing fits the whole run in under 10 minutes; full size on a slow database takes longer.
 const CHILD_TIMEOUT_MS =
   process.env.BENCH_FULL_SIZE === '1' ? 900_000 : 150_000;
 
