@@ -115,6 +115,7 @@ export class AppProcess {
       // The app's own words are what explains a timeout.
       throw new Error(
         `${(error as Error).message}; the app's last lines:\n${this.lines.slice(-20).join('\n')}`,
+        { cause: error },
       );
     }
     const found = this.lines.find((line) => pattern.test(line));
