@@ -34,6 +34,7 @@ const RESTORE_TIMEOUT_MS = 300_000;
 
 const BENCHMARKS: Benchmark[] = [
   { name: 'api-overhead', file: 'api-overhead.bench.ts' },
+  { name: 'churn', file: 'churn.bench.ts' },
   { name: 'event-path', file: 'event-path.bench.ts' },
   {
     name: 'restore c=10',
@@ -62,7 +63,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'messaging', file: 'messaging.bench.ts' },
 ];
 
-// Default sizing fits the whole run in 5 minutes; full size on a slow database takes longer.
+// Default sizing fits the whole run in under 10 minutes; full size on a slow database takes longer.
 const CHILD_TIMEOUT_MS =
   process.env.BENCH_FULL_SIZE === '1' ? 900_000 : 150_000;
 

@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { PinoLogger } from 'nestjs-pino';
 import request from 'supertest';
-import { REQUEST_COMPLETED } from '../src/logging/access-log';
+import { AccessLogFields, AccessLogWriter } from '../src/logging/access-log';
 import { currentRequestId } from '../src/logging/request-context';
 import {
   FakeSocketFactory,
@@ -23,11 +22,9 @@ function captureRequestLines(): RequestLine[] {
   const lines: RequestLine[] = [];
   for (const level of ['info', 'debug'] as const) {
     jest
-      .spyOn(PinoLogger.prototype, level)
-      .mockImplementation((...args: unknown[]) => {
-        const [fields, msg] = args;
-        if (msg === REQUEST_COMPLETED)
-          lines.push({ level, fields: fields as Record<string, unknown> });
+      .spyOn(AccessLogWriter.prototype, level)
+      .mockImplementation((fields: AccessLogFields) => {
+        lines.push({ level, fields: { ...fields } });
       });
   }
   return lines;

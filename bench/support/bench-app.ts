@@ -8,6 +8,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from '../../src/app.module';
 import { createFastifyAdapter } from '../../src/app.setup';
 import { appConfig } from '../../src/config/app.config';
+import { DatabaseConnection } from '../../src/database/database-connection';
 import { RelanceConfig } from '../../src/relance/schemas/relance-config.schema';
 import { TEST_JWT_SECRET } from '../../test/support/tokens';
 
@@ -65,8 +66,11 @@ export async function createBenchContext(options: {
   const model = moduleRef.get<Model<RelanceConfig>>(
     getModelToken(RelanceConfig.name),
   );
-  // Indexes (unique userId) are built before anything is measured.
-  await model.init();
+  // Indexes (unique userId) are built before anything is measured. Not with
+  // model.init(): mongoose ran it when the connection started opening, before
+  // it had a database (bufferCommands is off), and keeps that failure.
+  await app.get(DatabaseConnection).whenConnected();
+  await model.createIndexes();
   return {
     app,
     moduleRef,

@@ -75,6 +75,64 @@ describe('TokenVerifier', () => {
     });
   });
 
+  describe('remembering verified tokens', () => {
+    const start = Date.UTC(2026, 10, 29, 12, 0, 0);
+    const at = (ms: number) => Math.floor(ms / 1000);
+
+    beforeEach(() => {
+      jest.useFakeTimers({ now: start });
+    });
+
+    afterEach(() => {
+      jest.useRealTimers();
+      jest.restoreAllMocks();
+    });
+
+    it('checks the signature of a token once, however often it is presented', async () => {
+      const verifySignature = jest.spyOn(crypto.subtle, 'verify');
+      const verifier = verifierWith();
+      const token = await sign(hs256('u1').setExpirationTime(at(start) + 3600));
+      const other = await sign(hs256('u2').setExpirationTime(at(start) + 3600));
+
+      for (let i = 0; i < 3; i += 1) {
+        await expect(verifier.verify(token)).resolves.toEqual({
+          userId: 'u1',
+          roles: [],
+        });
+      }
+      await expect(verifier.verify(other)).resolves.toMatchObject({
+        userId: 'u2',
+      });
+      expect(verifySignature).toHaveBeenCalledTimes(2);
+    });
+
+    it('refuses a remembered token once it expired beyond the clock-skew allowance', async () => {
+      const verifier = verifierWith({ clockToleranceSeconds: 30 });
+      const token = await sign(hs256('u1').setExpirationTime(at(start) + 60));
+      await verifier.verify(token);
+
+      jest.setSystemTime(start + 60_000 + 31_000);
+      expect(await rejectionOf(verifier.verify(token))).toBe('Token expired');
+    });
+
+    it('never remembers a refusal: a token used before its nbf is accepted once it is valid', async () => {
+      const verifier = verifierWith({ clockToleranceSeconds: 0 });
+      const token = await sign(
+        hs256('u1')
+          .setNotBefore(at(start) + 60)
+          .setExpirationTime(at(start) + 3600),
+      );
+      expect(await rejectionOf(verifier.verify(token))).toBe(
+        'Token claim "nbf" is not accepted',
+      );
+
+      jest.setSystemTime(start + 61_000);
+      await expect(verifier.verify(token)).resolves.toMatchObject({
+        userId: 'u1',
+      });
+    });
+  });
+
   it('refuses a token signed with another secret', async () => {
     const token = await sign(
       hs256('u1'),

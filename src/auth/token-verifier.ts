@@ -9,6 +9,7 @@ import { createPublicKey, KeyObject } from 'node:crypto';
 import { errors, jwtVerify, JWTPayload } from 'jose';
 import { authConfig } from '../config/auth.config';
 import { AuthenticatedUser, USER_ID_PATTERN } from './authenticated-user';
+import { VerifiedTokenCache } from './verified-token-cache';
 
 interface VerificationKey {
   key: KeyObject | Uint8Array;
@@ -54,6 +55,7 @@ function describeFailure(error: unknown): string {
 @Injectable()
 export class TokenVerifier implements OnModuleInit {
   private verification: VerificationKey;
+  private readonly verified = new VerifiedTokenCache();
 
   constructor(
     @Inject(authConfig.KEY)
@@ -64,7 +66,18 @@ export class TokenVerifier implements OnModuleInit {
     this.verification = this.buildVerificationKey();
   }
 
+  /** Verified once per token: a success is remembered until the token's `exp` (see VerifiedTokenCache). */
   async verify(token: string): Promise<AuthenticatedUser> {
+    const cached = this.verified.get(token);
+    if (cached) return cached;
+    const { user, exp } = await this.verifyNow(token);
+    this.verified.set(token, user, exp);
+    return user;
+  }
+
+  private async verifyNow(
+    token: string,
+  ): Promise<{ user: AuthenticatedUser; exp: number | undefined }> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.verification.key, {
@@ -81,7 +94,10 @@ export class TokenVerifier implements OnModuleInit {
         'Token subject must match ^[A-Za-z0-9_-]{1,64}$',
       );
     }
-    return { userId: payload.sub, roles: readRoles(payload) };
+    return {
+      user: { userId: payload.sub, roles: readRoles(payload) },
+      exp: payload.exp,
+    };
   }
 
   private buildVerificationKey(): VerificationKey {

@@ -8,7 +8,11 @@ import {
 import type { ConfigType } from '@nestjs/config';
 import { InjectConnection } from '@nestjs/mongoose';
 import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
-import type { ConnectOptions, Connection } from 'mongoose';
+import {
+  ConnectionStates,
+  type ConnectOptions,
+  type Connection,
+} from 'mongoose';
 import {
   databaseConfig,
   DEFAULT_DATABASE_NAME,
@@ -23,6 +27,16 @@ import {
   redactCredentials,
   withDefaultDatabase,
 } from './mongo-uri';
+
+/**
+ * The connection name of the reads that answer API requests (GET /status).
+ * It is a second client with its own pool: under reconnect churn the session
+ * writes fill every pooled connection of the main client while FerretDB
+ * (SQLite) applies them one at a time, and a request's read queued behind
+ * them for seconds (bench/churn.bench.ts). Its own pool keeps such a read as
+ * quick as the server answers it.
+ */
+export const REQUEST_READS = 'requestReads';
 
 const FIRST_RETRY_DELAY_MS = 1_000;
 const MAX_RETRY_DELAY_MS = 30_000;
@@ -71,6 +85,8 @@ export class DatabaseConnection implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     @InjectConnection() private readonly connection: Connection,
+    @InjectConnection(REQUEST_READS)
+    private readonly requestReads: Connection,
     @Inject(databaseConfig.KEY)
     private readonly config: ConfigType<typeof databaseConfig>,
   ) {}
@@ -105,7 +121,7 @@ export class DatabaseConnection implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     this.stopping.abort();
-    await this.connection.close();
+    await Promise.all([this.connection.close(), this.requestReads.close()]);
     await this.embedded?.stop();
   }
 
@@ -175,6 +191,16 @@ export class DatabaseConnection implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
+  /** Opens whichever of the two connections is not open yet (a retry keeps the one that opened). */
+  private async openBoth(uri: string): Promise<void> {
+    const opening = [this.connection, this.requestReads]
+      .filter(
+        (connection) => connection.readyState !== ConnectionStates.connected,
+      )
+      .map((connection) => connection.openUri(uri, this.options()));
+    await Promise.all(opening);
+  }
+
   /** True once connected; false when the app stopped first. */
   private async connectWithRetry(uri: string): Promise<boolean> {
     const where = describeMongoUri(uri);
@@ -207,10 +233,7 @@ export class DatabaseConnection implements OnModuleInit, OnApplicationShutdown {
     });
     try {
       await Promise.race([
-        policy.execute(
-          () => this.connection.openUri(uri, this.options()),
-          signal,
-        ),
+        policy.execute(() => this.openBoth(uri), signal),
         deadline,
       ]);
     } catch (error) {

@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
+import type { Logger } from 'pino';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 
 export type AccessLogLevel = 'info' | 'debug';
@@ -50,14 +51,33 @@ export function accessLogFields(
   };
 }
 
-/** Logs one line per response from a Fastify onResponse hook (it sees 404s and refused requests too). */
+/** Writes the request lines (one call per line, so specs can watch them). */
+export class AccessLogWriter {
+  constructor(private readonly lines: Pick<Logger, AccessLogLevel>) {}
+
+  info(fields: AccessLogFields): void {
+    this.lines.info(fields, REQUEST_COMPLETED);
+  }
+
+  debug(fields: AccessLogFields): void {
+    this.lines.debug(fields, REQUEST_COMPLETED);
+  }
+}
+
+/**
+ * Logs one line per response from a Fastify onResponse hook (it sees 404s and
+ * refused requests too). The lines skip the logger's redaction: every field is
+ * listed in accessLogFields and none can hold a redacted key, and redacting
+ * the ~20 paths cost more than the rest of the line (about 7 µs of 11).
+ */
 export function logRequests(
   fastify: FastifyInstance,
-  logger: Pick<PinoLogger, AccessLogLevel>,
+  logger: Pick<Logger, 'child'>,
 ): void {
+  const writer = new AccessLogWriter(logger.child({}, { redact: [] }));
   fastify.addHook('onResponse', async (request, reply) => {
     const level = request.routeOptions.config?.accessLogLevel ?? 'info';
-    logger[level](accessLogFields(request, reply), REQUEST_COMPLETED);
+    writer[level](accessLogFields(request, reply));
   });
 }
 
@@ -73,7 +93,8 @@ export class AccessLogHook implements OnModuleInit {
     if (!this.adapterHost.httpAdapter) return;
     logRequests(
       this.adapterHost.httpAdapter.getInstance<FastifyInstance>(),
-      this.logger,
+      // The app's one pino logger (no request store: pino-http is not mounted).
+      this.logger.logger,
     );
   }
 }

@@ -1,5 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { AsyncResource } from 'node:async_hooks';
+import type { FastifyInstance } from 'fastify';
 import { runInRequest } from './request-context';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -14,17 +13,11 @@ export const REQUEST_ID_HEADER = 'x-request-id';
  * enters it again.
  */
 export function bindRequestId(fastify: FastifyInstance): void {
-  const scopes = new WeakMap<FastifyRequest, AsyncResource>();
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
-    runInRequest({ requestId: request.id }, () => {
-      scopes.set(request, new AsyncResource('relance-request'));
-      done();
-    });
+    runInRequest({ requestId: request.id }, done);
   });
   fastify.addHook('preValidation', (request, _reply, done) => {
-    const scope = scopes.get(request);
-    if (scope) scope.runInAsyncScope(done);
-    else done();
+    runInRequest({ requestId: request.id }, done);
   });
 }

@@ -3,6 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { SessionResets } from './supervisor/session-resets';
 import { DatabaseRetry } from '../common/database-retry';
+import { REQUEST_READS } from '../database/database-connection';
 import { LinkMethod } from './link-method';
 import { DisconnectDecision } from './retry/disconnect-decision';
 import {
@@ -74,6 +75,9 @@ export class RelanceConfigRepository implements SessionResets {
   constructor(
     @InjectModel(RelanceConfig.name)
     private readonly model: Model<RelanceConfig>,
+    /** The same collection through the request-read pool (see REQUEST_READS). */
+    @InjectModel(RelanceConfig.name, REQUEST_READS)
+    private readonly requestReads: Model<RelanceConfig>,
     private readonly databaseRetry: DatabaseRetry,
   ) {}
 
@@ -81,8 +85,9 @@ export class RelanceConfigRepository implements SessionResets {
     return this.databaseRetry.run(operation);
   }
 
+  /** GET /status's read: through the request-read pool, so session writes never queue it. */
   async findByUserId(userId: string): Promise<StoredRelanceConfig | undefined> {
-    const doc = await this.model
+    const doc = await this.requestReads
       .findOne({ userId })
       .lean<StoredFields>()
       .exec();

@@ -32,6 +32,7 @@ import {
   SessionCredentialSchema,
 } from './schemas/session-credential.schema';
 import { SessionStatusReader } from './status/session-status.reader';
+import { REQUEST_READS } from '../database/database-connection';
 import { BaileysSocketFactory } from './supervisor/baileys-socket.factory';
 import { SessionResets } from './supervisor/session-resets';
 import { SessionSender } from './supervisor/session-sender';
@@ -45,6 +46,10 @@ import { WhatsAppSocketFactory } from './supervisor/whatsapp-socket';
       { name: RelanceConfig.name, schema: RelanceConfigSchema },
       { name: SessionCredential.name, schema: SessionCredentialSchema },
     ]),
+    MongooseModule.forFeature(
+      [{ name: RelanceConfig.name, schema: RelanceConfigSchema }],
+      REQUEST_READS,
+    ),
   ],
   controllers: [
     RelanceController,

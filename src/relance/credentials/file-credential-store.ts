@@ -15,6 +15,10 @@ import { SessionFiles } from './session-files';
 @Injectable()
 export class FileCredentialStore extends SessionCredentialStore {
   readonly kind = 'files';
+  /** Users whose credentials were seen on disk since the last delete. */
+  private readonly seenStored = new Set<string>();
+  /** Counts deletes, so a check that overlapped one is not remembered. */
+  private deletions = 0;
 
   describe(): string {
     return `in files under ${this.files.root}`;
@@ -31,12 +35,34 @@ export class FileCredentialStore extends SessionCredentialStore {
     return useMultiFileAuthState(dir);
   }
 
-  hasCredentials(userId: string): Promise<boolean> {
-    return this.files.hasCredentials(userId);
+  /**
+   * Answered from memory once the files were seen (GET /status asks on every
+   * call, and each check is two lstat calls). Only "stored" is remembered: the
+   * files appear when Baileys saves them, which the next check sees, and they
+   * go only through delete() below. A check that overlapped a delete is not
+   * remembered.
+   */
+  async hasCredentials(userId: string): Promise<boolean> {
+    if (this.seenStored.has(userId)) return true;
+    const deletionsBefore = this.deletions;
+    const stored = await this.files.hasCredentials(userId);
+    if (stored && this.deletions === deletionsBefore)
+      this.seenStored.add(userId);
+    return stored;
   }
 
-  delete(userId: string): Promise<void> {
-    return this.files.delete(userId);
+  async delete(userId: string): Promise<void> {
+    this.forget(userId);
+    try {
+      await this.files.delete(userId);
+    } finally {
+      this.forget(userId);
+    }
+  }
+
+  private forget(userId: string): void {
+    this.seenStored.delete(userId);
+    this.deletions += 1;
   }
 
   listUsersWithCredentials(): Promise<string[]> {
