@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
-import type { ConfigType } from '@nestjs/config';
+import { ConfigModule, type ConfigType } from '@nestjs/config';
+import { clusterConfig } from '../config/cluster.config';
 import { MongooseModule } from '@nestjs/mongoose';
+import { ClusterModule } from '../cluster/cluster.module';
 import { whatsappConfig } from '../config/whatsapp.config';
 import { RelanceAdminController } from './admin/relance-admin.controller';
 import { RelanceStatsRepository } from './admin/relance-stats.repository';
@@ -20,6 +22,7 @@ import { ReconnectScheduler } from './reconnect/reconnect-scheduler';
 import { RelanceConfigRepository } from './relance-config.repository';
 import { RelanceController } from './relance.controller';
 import { RestoreState } from './restore/restore-state';
+import { SessionBalancer } from './restore/session-balancer';
 import { SessionRestoreService } from './restore/session-restore.service';
 import { SessionShutdownService } from './restore/session-shutdown.service';
 import { RetryPolicy } from './retry/retry-policy';
@@ -40,6 +43,8 @@ import { WhatsAppSocketFactory } from './supervisor/whatsapp-socket';
 
 @Module({
   imports: [
+    ClusterModule,
+    ConfigModule.forFeature(clusterConfig),
     MongooseModule.forFeature([
       { name: RelanceConfig.name, schema: RelanceConfigSchema },
       { name: SessionCredential.name, schema: SessionCredentialSchema },
@@ -65,6 +70,7 @@ import { WhatsAppSocketFactory } from './supervisor/whatsapp-socket';
     RestoreState,
     SessionRestoreService,
     SessionShutdownService,
+    SessionBalancer,
     RelanceStatsRepository,
     SessionStream,
     SessionMetricsSubscriber,
