@@ -13,6 +13,15 @@ export interface AppProcess {
   /** The last lines it wrote, for a failing test's message. */
   output(): string;
   kill(signal: NodeJS.Signals): Promise<void>;
+  /** Sends a signal without waiting for an exit (SIGSTOP, SIGCONT). */
+  signal(signal: NodeJS.Signals): void;
+  /** True once the process has exited. */
+  exited(): boolean;
+}
+
+export interface AppProcessOptions {
+  /** Trust the simulators of the test process (their root key passes in the environment). */
+  trustSimulator?: boolean;
 }
 
 async function isLive(url: string): Promise<boolean> {
@@ -27,13 +36,21 @@ async function isLive(url: string): Promise<boolean> {
 /** Boots `src/main.ts` (ts-node, transpile only) with `env` on a free port and waits until it answers. */
 export async function startAppProcess(
   env: Record<string, string>,
+  options: AppProcessOptions = {},
 ): Promise<AppProcess> {
   const port = await freeLoopbackPort();
   const url = `http://127.0.0.1:${port}`;
   let output = '';
   const child: ChildProcess = spawn(
     process.execPath,
-    ['-r', 'ts-node/register', 'src/main.ts'],
+    [
+      '-r',
+      'ts-node/register',
+      ...(options.trustSimulator
+        ? ['-r', './test/support/trust-simulator.preload.ts']
+        : []),
+      'src/main.ts',
+    ],
     {
       cwd: REPO_ROOT,
       env: {
@@ -78,5 +95,14 @@ export async function startAppProcess(
       { cause: error },
     );
   }
-  return { url, output: () => output, kill };
+  return {
+    url,
+    output: () => output,
+    kill,
+    signal: (signal) => {
+      if (child.exitCode === null && child.signalCode === null)
+        child.kill(signal);
+    },
+    exited: () => child.exitCode !== null || child.signalCode !== null,
+  };
 }

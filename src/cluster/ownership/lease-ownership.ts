@@ -168,6 +168,16 @@ export class LeaseOwnership
     return shuffled([...this.held.keys()]).slice(0, this.held.size - share);
   }
 
+  async heldElsewhere(userId: string): Promise<boolean> {
+    if (this.held.has(userId)) return false;
+    const latest = await this.leases.current(userId);
+    return (
+      !!latest?.owner &&
+      latest.owner !== this.me &&
+      latest.expiresAt.getTime() > Date.now()
+    );
+  }
+
   async takeOver(
     userId: string,
     timeoutMs: number,

@@ -34,6 +34,10 @@ export class SingleInstanceOwnership extends SessionOwnership {
     return Promise.resolve([]);
   }
 
+  heldElsewhere(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+
   takeOver(): Promise<OwnershipGrant> {
     return Promise.resolve(OWNED);
   }

@@ -66,6 +66,9 @@ export class SessionBalancer
   async scan(): Promise<void> {
     const { users } = await this.restore.restorableUsers();
     for (const userId of await this.ownership.surplus(users)) {
+      // A link in progress (a QR shown, a code typed) is the user's: never moved.
+      const status = this.supervisor.live(userId)?.status;
+      if (status === 'awaiting_qr' || status === 'awaiting_pairing') continue;
       this.logger.log(
         logLine(`Handing user ${userId} back: above this instance's share`, {
           userId,
