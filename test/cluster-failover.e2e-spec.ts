@@ -18,7 +18,7 @@ import { simulatorRootEnvironment } from './support/wa-simulator-trust';
 
 const USERS = Number(process.env.CLUSTER_TEST_USERS ?? 30);
 const INSTANCES = ['a', 'b', 'c'] as const;
-const LEASE_TTL_MS = 6_000;
+const LEASE_TTL_MS = 10_000;
 /** The "10 ± 4" for 30 users on 3 instances, as a share of any user count. */
 const BALANCE_TOLERANCE = Math.ceil((4 * USERS) / 30);
 const SETTLE_MS = 120_000;

@@ -90,8 +90,8 @@ export class LeaseOwnership
     return !!lease && lease.expiresAt.getTime() > Date.now();
   }
 
-  heldCount(): number {
-    return this.held.size;
+  heldUsers(): string[] {
+    return [...this.held.keys()];
   }
 
   async acquire(userId: string): Promise<OwnershipGrant | null> {

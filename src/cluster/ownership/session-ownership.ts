@@ -36,6 +36,9 @@ export abstract class SessionOwnership {
   /** Held sessions beyond this instance's fair share plus slack, to hand back (empty on a single instance). */
   abstract surplus(users: string[]): Promise<string[]>;
 
+  /** The users whose sessions this instance holds now. */
+  abstract heldUsers(): string[];
+
   /** True when another live instance holds the user's session (its stored status is then the truth). */
   abstract heldElsewhere(userId: string): Promise<boolean>;
 

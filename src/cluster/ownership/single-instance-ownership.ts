@@ -34,6 +34,11 @@ export class SingleInstanceOwnership extends SessionOwnership {
     return Promise.resolve([]);
   }
 
+  /** Nothing to hand back on a single instance: it holds no lease. */
+  heldUsers(): string[] {
+    return [];
+  }
+
   heldElsewhere(): Promise<boolean> {
     return Promise.resolve(false);
   }

@@ -9,6 +9,7 @@ import type { ConfigType } from '@nestjs/config';
 import { SessionOwnership } from '../../cluster/ownership/session-ownership';
 import { clusterConfig } from '../../config/cluster.config';
 import { logLine } from '../../logging/log-line';
+import { ReconnectScheduler } from '../reconnect/reconnect-scheduler';
 import { SessionSupervisor } from '../supervisor/session-supervisor';
 import { UserLocks } from '../supervisor/user-locks';
 import { RestoreState } from './restore-state';
@@ -36,6 +37,7 @@ export class SessionBalancer
     private readonly state: RestoreState,
     private readonly supervisor: SessionSupervisor,
     private readonly locks: UserLocks,
+    private readonly reconnects: ReconnectScheduler,
     @Inject(clusterConfig.KEY)
     private readonly config: ConfigType<typeof clusterConfig>,
   ) {}
@@ -64,6 +66,7 @@ export class SessionBalancer
   }
 
   async scan(): Promise<void> {
+    await this.releaseIdle();
     const { users } = await this.restore.restorableUsers();
     for (const userId of await this.ownership.surplus(users)) {
       // A link in progress (a QR shown, a code typed) is the user's: never moved.
@@ -79,5 +82,20 @@ export class SessionBalancer
     if (this.stopped) return;
     const claims = await this.ownership.selectClaims(users);
     if (claims.length > 0) await this.restore.restoreUsers(claims);
+  }
+
+  /**
+   * A lease held with no socket and no reconnect pending (a start that
+   * failed, a stop the policy decided) is given back, so the session counts
+   * as free again: the next scan of any instance restores it if it is still
+   * restorable, as a boot restore would have.
+   */
+  private async releaseIdle(): Promise<void> {
+    const idle = (userId: string) =>
+      !this.supervisor.live(userId) && !this.reconnects.pending(userId);
+    for (const userId of this.ownership.heldUsers().filter(idle))
+      await this.locks.run(userId, async () => {
+        if (idle(userId)) await this.ownership.release(userId);
+      });
   }
 }
