@@ -117,7 +117,10 @@ export class DatabaseConnection implements OnModuleInit, OnApplicationShutdown {
         await this.embedded?.stop();
         return;
       }
-      if (await this.connectWithRetry(uri)) this.connected.resolve();
+      if (await this.connectWithRetry(uri)) {
+        await this.buildIndexes();
+        this.connected.resolve();
+      }
     } catch (error) {
       // Stopping mid-way (e.g. a signal during the runner's build) is not a failed boot.
       if (this.stopping.signal.aborted) return;
@@ -148,6 +151,28 @@ export class DatabaseConnection implements OnModuleInit, OnApplicationShutdown {
       // instead of queueing writes in memory.
       bufferCommands: false,
     };
+  }
+
+  /**
+   * Creates every model's declared indexes. Mongoose's own automatic build
+   * runs when a model is compiled, which here is before the connection opens
+   * (commands are refused, not buffered, until then), so it never happens:
+   * the unique indexes that arbitrate races (one relanceconfigs document per
+   * user, lease steps, fenced credential writes) must be built here, before
+   * anyone waiting for the connection writes. A failure is logged and the
+   * app runs on: reads and writes still work, only the races lose their
+   * arbiter, which the log says.
+   */
+  private async buildIndexes(): Promise<void> {
+    for (const model of Object.values(this.connection.models)) {
+      try {
+        await model.createIndexes();
+      } catch (error) {
+        this.logger.error(
+          `Could not create the indexes of ${model.collection.collectionName}: ${oneLine(error)}`,
+        );
+      }
+    }
   }
 
   /** True once connected; false when the app stopped first. */
