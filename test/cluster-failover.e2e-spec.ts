@@ -10,6 +10,7 @@
  */
 import mongoose, { Connection } from 'mongoose';
 import { AppProcess, startAppProcess } from './support/app-process';
+import { openEventStream, SseClient } from './support/sse-client';
 import { testDatabaseUri } from './support/test-database';
 import { bearer, tokenFor } from './support/tokens';
 import { waitUntil } from './support/wait';
@@ -22,6 +23,8 @@ const LEASE_TTL_MS = 10_000;
 /** The issue's "10 ± 4" for 30 users on 3 instances, as a share of any user count. */
 const BALANCE_TOLERANCE = Math.ceil((4 * USERS) / 30);
 const SETTLE_MS = 120_000;
+const MAX_FAILURES = 3;
+const STREAM = '/api/relance/events';
 
 const userIds = Array.from(
   { length: USERS },
@@ -44,6 +47,11 @@ describe('several instances over one database (e2e, 3 app processes)', () => {
   const processes = new Map<string, AppProcess>();
   /** Simulator account (phone) of each user. */
   const accountOf = new Map<string, string>();
+  /** Users a story reset or unlinked on purpose: later stories do not expect them live. */
+  const retired = new Set<string>();
+  const activeUsers = () => userIds.filter((userId) => !retired.has(userId));
+  /** Every process ever started, for the logs of the dead ones too. */
+  const everStarted: AppProcess[] = [];
 
   const envFor = (instanceId: string): Record<string, string> => ({
     LOG_LEVEL: 'info',
@@ -56,8 +64,10 @@ describe('several instances over one database (e2e, 3 app processes)', () => {
     WHATSAPP_QR_WAIT_MS: '15000',
     WHATSAPP_RESTORE_JITTER_MS: '500',
     WHATSAPP_RESTORE_TIMEOUT_MS: '20000',
-    WHATSAPP_RECONNECT_BASE_MS: '200',
-    WHATSAPP_RECONNECT_MAX_MS: '1000',
+    WHATSAPP_MAX_CONNECTION_FAILURES: String(MAX_FAILURES),
+    // Slow enough for story 6 to move a session between two counted failures.
+    WHATSAPP_RECONNECT_BASE_MS: '4000',
+    WHATSAPP_RECONNECT_MAX_MS: '4000',
     ...simulatorRootEnvironment(),
   });
 
@@ -66,6 +76,7 @@ describe('several instances over one database (e2e, 3 app processes)', () => {
       trustSimulator: true,
     });
     processes.set(instanceId, app);
+    everStarted.push(app);
     return app;
   };
 
@@ -118,7 +129,7 @@ describe('several instances over one database (e2e, 3 app processes)', () => {
   const allLiveOn = async (instances: readonly string[]): Promise<boolean> => {
     const live = sim.liveSockets();
     const held = await owners();
-    return userIds.every(
+    return activeUsers().every(
       (userId) =>
         live.get(accountOf.get(userId)!) === 1 &&
         instances.includes(held.get(userId) ?? ''),
@@ -131,16 +142,32 @@ describe('several instances over one database (e2e, 3 app processes)', () => {
         .collection<{ userId: string; connectionFailureCount?: number }>(
           'relanceconfigs',
         )
-        .find({ userId: { $in: userIds } })
+        .find({ userId: { $in: activeUsers() } })
         .toArray()
     ).map((doc) => doc.connectionFailureCount ?? 0);
+
+  const ownedBy = async (instanceId: string): Promise<string[]> =>
+    [...(await owners())]
+      .filter(([userId, owner]) => owner === instanceId && !retired.has(userId))
+      .map(([userId]) => userId)
+      .sort();
+
+  const lastSeq = () => sim.events().at(-1)?.seq ?? 0;
 
   const eventsSince = (seq: number, type: string) =>
     sim.events().filter((event) => event.seq > seq && event.type === type);
 
   const output = () =>
     [...processes]
-      .map(([id, app]) => `--- ${id} ---\n${app.output().slice(-4_000)}`)
+      .map(
+        ([id, app]) =>
+          `--- ${id} ---\n${app
+            .output()
+            .split('\n')
+            .filter((line) => !line.includes('request completed'))
+            .join('\n')
+            .slice(-6_000)}`,
+      )
       .join('\n');
 
   /** What a failed wait shows: the shares, the live sockets and the processes' last lines. */
@@ -175,8 +202,12 @@ describe('several instances over one database (e2e, 3 app processes)', () => {
     sim = await WaSimulator.start();
     mongoUri = await testDatabaseUri();
     db = await mongoose.createConnection(mongoUri).asPromise();
-    // Linking: one instance, one user after the other.
-    const linker = await start('linker');
+    // Linking: one single instance (the default mode, on the same database), one user after the other.
+    const linker = await startAppProcess(
+      { ...envFor('linker'), WHATSAPP_CLUSTER: 'off' },
+      { trustSimulator: true },
+    );
+    processes.set('linker', linker);
     for (const [i, userId] of userIds.entries()) {
       const answer = await api(linker, userId, 'qr');
       expect(answer.body).toMatchObject({ status: 'awaiting_qr' });
@@ -189,8 +220,17 @@ describe('several instances over one database (e2e, 3 app processes)', () => {
           (await api(linker, userId, 'status')).body.status === 'connected',
         { timeoutMs: 60_000, what: `${userId} linked` },
       ).catch((error: Error) => {
-        throw new Error(`${error.message}\n${output()}`, { cause: error });
+        const recent = sim
+          .events()
+          .slice(-30)
+          .map((event) => JSON.stringify(event))
+          .join('\n');
+        throw new Error(`${error.message}\n${recent}\n${output()}`, {
+          cause: error,
+        });
       });
+      // As lifecycle-simulator.e2e-spec.ts does between stories: Baileys' post-open queries settle first.
+      await sim.waitForQuiet(200, 30_000);
     }
     await sim.waitForQuiet(300, 30_000);
     await linker.kill('SIGTERM');
@@ -226,6 +266,170 @@ describe('several instances over one database (e2e, 3 app processes)', () => {
     expect(sim.peakLiveSockets(before)).toBe(1);
     expect(eventsSince(before, 'registration')).toEqual([]);
     expect(new Set(await failureCounts())).toEqual(new Set([0]));
+  }, 300_000);
+
+  it('story 5: GET /qr, disconnect and force reset sent to an instance that does not own the session answer as the owner would', async () => {
+    const [qrUser, leaving, resetUser] = await ownedBy('a');
+    const before = lastSeq();
+
+    // GET /qr of a connected session: `connected`, and the session now lives where it was asked for.
+    const qr = await api(processes.get('b')!, qrUser, 'qr');
+    if (qr.status !== 200)
+      throw new Error(`${JSON.stringify(qr)}\n${await state()}`);
+    expect(qr).toEqual({ status: 200, body: { status: 'connected' } });
+    await settle(
+      async () =>
+        (await owners()).get(qrUser) === 'b' &&
+        sim.liveSockets().get(accountOf.get(qrUser)!) === 1,
+      `${qrUser} live once on b`,
+    );
+
+    // Disconnect (session kept): no socket anywhere, and no instance restores it.
+    const disconnect = await api(processes.get('c')!, leaving, 'disconnect', {
+      method: 'DELETE',
+      body: JSON.stringify({ force: false }),
+    });
+    expect(disconnect.status).toBe(200);
+    retired.add(leaving);
+    await settle(
+      () => Promise.resolve(!sim.liveSockets().has(accountOf.get(leaving)!)),
+      `${leaving}'s socket to close`,
+    );
+    for (const id of INSTANCES)
+      expect(
+        (await api(processes.get(id)!, leaving, 'status')).body,
+      ).toMatchObject({ status: 'disconnected', sessionStored: true });
+
+    // Force reset: the credentials are gone and the count is 0, whoever asks afterwards.
+    const reset = await api(processes.get('b')!, resetUser, 'disconnect', {
+      method: 'DELETE',
+      body: JSON.stringify({ force: true }),
+    });
+    expect(reset.status).toBe(200);
+    retired.add(resetUser);
+    for (const id of INSTANCES)
+      expect(
+        (await api(processes.get(id)!, resetUser, 'status')).body,
+      ).toMatchObject({
+        status: 'disconnected',
+        sessionStored: false,
+        connectionFailureCount: 0,
+      });
+    await settle(
+      () => Promise.resolve(!sim.liveSockets().has(accountOf.get(resetUser)!)),
+      `${resetUser}'s socket to close`,
+    );
+
+    // The user who disconnected comes back from any instance, without a QR: the session was kept.
+    const back = await api(processes.get('a')!, leaving, 'qr');
+    expect(back).toEqual({ status: 200, body: { status: 'connected' } });
+    retired.delete(leaving);
+    await settle(() => allLiveOn(INSTANCES), 'every active user live once');
+    expect(sim.peakLiveSockets(before)).toBe(1);
+    expect(eventsSince(before, 'registration')).toEqual([]);
+  }, 300_000);
+
+  it("live streams on any instance show the owner's events", async () => {
+    const [userId] = await ownedBy('c');
+    const streams: SseClient[] = [];
+    try {
+      for (const id of ['a', 'b'])
+        streams.push(
+          await openEventStream(
+            processes.get(id)!.url,
+            STREAM,
+            bearer(await tokenFor(userId)),
+          ),
+        );
+      const statuses = (stream: SseClient) =>
+        stream.events
+          .filter((event) => event.type === 'status')
+          .map((event) => (event.data as { status: string }).status);
+      await settle(
+        () =>
+          Promise.resolve(
+            streams.every((stream) =>
+              stream.events.some((event) => event.type === 'snapshot'),
+            ),
+          ),
+        'the snapshots',
+      );
+
+      // On the owner: a user disconnect, then a reconnect by GET /qr.
+      await api(processes.get('c')!, userId, 'disconnect', {
+        method: 'DELETE',
+        body: JSON.stringify({ force: false }),
+      });
+      expect((await api(processes.get('c')!, userId, 'qr')).body).toEqual({
+        status: 'connected',
+      });
+
+      await settle(
+        () =>
+          Promise.resolve(
+            streams.every((stream) =>
+              statuses(stream)
+                .join(',')
+                .includes('disconnected,connecting,connected'),
+            ),
+          ),
+        "the owner's events on the other instances' streams",
+      );
+    } finally {
+      for (const stream of streams) stream.close();
+    }
+    await settle(() => allLiveOn(INSTANCES), 'every active user live once');
+  }, 300_000);
+
+  it(`story 6: counted failures follow the session across owners, and the last one deletes its credentials exactly once`, async () => {
+    const [userId] = await ownedBy('a');
+    const account = accountOf.get(userId)!;
+    const failures = () =>
+      db
+        .collection<{ userId: string; connectionFailureCount?: number }>(
+          'relanceconfigs',
+        )
+        .findOne({ userId })
+        .then((doc) => doc?.connectionFailureCount ?? 0);
+    sim.rejectLogins(account, 401);
+    expect(await sim.kick(account, 401)).toBe(1);
+    await settle(
+      async () => (await failures()) === 1,
+      'the first failure, on a',
+    );
+
+    // a dies before its reconnect: the session moves with its count.
+    const a = processes.get('a')!;
+    await a.kill('SIGKILL');
+    processes.delete('a');
+    retired.add(userId);
+
+    await settle(
+      async () =>
+        (await db
+          .collection('sessioncredentials')
+          .countDocuments({ userId })) === 0,
+      'the credentials to be deleted',
+    );
+    expect(await failures()).toBe(0);
+    const lines = everStarted.map((app) => app.output()).join('\n');
+    const deletion = `User ${userId} - ${MAX_FAILURES} consecutive failures, deleting session files`;
+    expect(lines.split(deletion)).toHaveLength(2);
+    expect(a.output()).toContain(
+      `Connection failure 1/${MAX_FAILURES} for user ${userId}`,
+    );
+    expect(a.output()).not.toContain(
+      `Connection failure 2/${MAX_FAILURES} for user ${userId}`,
+    );
+    for (let count = 2; count <= MAX_FAILURES; count += 1)
+      expect(lines).toContain(
+        `Connection failure ${count}/${MAX_FAILURES} for user ${userId}`,
+      );
+
+    // a comes back for the stories that follow.
+    sim.acceptLogins(account);
+    await start('a');
+    await settle(() => allLiveOn(INSTANCES), 'every active user live once');
   }, 300_000);
 
   it("story 2: a SIGKILLed instance's users are back on the others, without a QR, a counted failure or two sockets at once", async () => {

@@ -154,7 +154,16 @@ export class SessionLeaseRepository {
   /** True when this step was written and is still the latest one. */
   private async insertStep(step: LeaseStep): Promise<boolean> {
     try {
-      await this.model.create(step);
+      // Only the step's own fields: a step read back from the database carries
+      // its _id, and reusing it would collide on _id instead of (userId, seq).
+      await this.model.create({
+        userId: step.userId,
+        owner: step.owner,
+        seq: step.seq,
+        epoch: step.epoch,
+        expiresAt: step.expiresAt,
+        handoverTo: step.handoverTo ?? null,
+      });
     } catch (error) {
       if (isDuplicateKey(error)) return false;
       throw error;

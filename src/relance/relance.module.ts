@@ -12,6 +12,7 @@ import { MongoCredentialStore } from './credentials/mongo-credential-store';
 import { SessionCredentialStore } from './credentials/session-credential-store';
 import { SessionFiles } from './credentials/session-files';
 import { DatabaseRetry } from '../common/database-retry';
+import { ClusterEventRelay } from './events/cluster-event-relay';
 import { RelanceEventsController } from './events/relance-events.controller';
 import { SessionEvents } from './events/session-events';
 import { SessionStream } from './events/session-stream';
@@ -26,6 +27,10 @@ import { SessionBalancer } from './restore/session-balancer';
 import { SessionRestoreService } from './restore/session-restore.service';
 import { SessionShutdownService } from './restore/session-shutdown.service';
 import { RetryPolicy } from './retry/retry-policy';
+import {
+  ClusterEvent,
+  ClusterEventSchema,
+} from './schemas/cluster-event.schema';
 import {
   RelanceConfig,
   RelanceConfigSchema,
@@ -48,6 +53,7 @@ import { WhatsAppSocketFactory } from './supervisor/whatsapp-socket';
     MongooseModule.forFeature([
       { name: RelanceConfig.name, schema: RelanceConfigSchema },
       { name: SessionCredential.name, schema: SessionCredentialSchema },
+      { name: ClusterEvent.name, schema: ClusterEventSchema },
     ]),
   ],
   controllers: [
@@ -73,6 +79,7 @@ import { WhatsAppSocketFactory } from './supervisor/whatsapp-socket';
     SessionBalancer,
     RelanceStatsRepository,
     SessionStream,
+    ClusterEventRelay,
     SessionMetricsSubscriber,
     ...relanceMetricProviders,
     { provide: WhatsAppSocketFactory, useClass: BaileysSocketFactory },

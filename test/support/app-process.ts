@@ -5,7 +5,7 @@ import { TEST_JWT_SECRET } from './tokens';
 import { waitUntil } from './wait';
 
 const REPO_ROOT = join(__dirname, '..', '..');
-const KEEP_OUTPUT = 20_000;
+const KEEP_OUTPUT = 400_000;
 
 /** The real service (src/main.ts) in its own process, so a test can SIGKILL it. */
 export interface AppProcess {

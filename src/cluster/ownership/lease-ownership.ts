@@ -187,8 +187,12 @@ export class LeaseOwnership
       const grant = await this.acquire(userId);
       if (grant) return grant;
       const latest = await this.leases.current(userId);
-      if (latest?.owner && latest.handoverTo !== this.me)
-        await this.leases.requestHandover(latest, this.me);
+      if (latest?.owner && latest.handoverTo !== this.me) {
+        const asked = await this.leases.requestHandover(latest, this.me);
+        this.logger.log(
+          `Asked instance ${latest.owner} for the session of user ${userId} (step ${latest.seq + 1}: ${asked ? 'written' : 'lost to a renewal, asking again'})`,
+        );
+      }
       if (Date.now() + HANDOVER_POLL_MS > deadline) return null;
       await sleep(HANDOVER_POLL_MS);
     }

@@ -645,6 +645,13 @@ export class SessionSupervisor implements SessionSender, OnModuleInit {
         if (this.sessions.has(userId)) return;
         const grant = await this.ownership.acquire(userId);
         if (grant) await this.startSocket(userId, start, grant);
+        else
+          this.logger.warn(
+            logLine(
+              `User ${userId}'s session moved to another instance before its restart`,
+              { userId },
+            ),
+          );
       })
       .catch((error: unknown) =>
         this.logger.error(
