@@ -25,6 +25,7 @@ const BALANCE_TOLERANCE = Math.ceil((4 * USERS) / 30);
 const SETTLE_MS = 120_000;
 const MAX_FAILURES = 3;
 const STREAM = '/api/relance/events';
+const CONTACT = '33698765432';
 
 const userIds = Array.from(
   { length: USERS },
@@ -200,6 +201,7 @@ describe('several instances over one database (e2e, 3 app processes)', () => {
 
   beforeAll(async () => {
     sim = await WaSimulator.start();
+    sim.addContact(CONTACT);
     mongoUri = await testDatabaseUri();
     db = await mongoose.createConnection(mongoUri).asPromise();
     // Linking: one single instance (the default mode, on the same database), one user after the other.
@@ -215,20 +217,36 @@ describe('several instances over one database (e2e, 3 app processes)', () => {
         phone: phoneOf(i),
       });
       accountOf.set(userId, device.user);
-      await waitUntil(
-        async () =>
-          (await api(linker, userId, 'status')).body.status === 'connected',
-        { timeoutMs: 60_000, what: `${userId} linked` },
-      ).catch((error: Error) => {
-        const recent = sim
-          .events()
-          .slice(-30)
-          .map((event) => JSON.stringify(event))
-          .join('\n');
-        throw new Error(`${error.message}\n${recent}\n${output()}`, {
-          cause: error,
+      const connected = async () =>
+        (await api(linker, userId, 'status')).body.status === 'connected';
+      // Setup, not a story: now and then (a loaded machine, many sockets)
+      // the simulator never completes the handshake of the socket that
+      // follows the 515 restart. The session is linked by then, so a
+      // disconnect and a GET /qr reconnect it from its stored credentials.
+      const linked = await waitUntil(connected, { timeoutMs: 20_000 }).then(
+        () => true,
+        () => false,
+      );
+      if (!linked) {
+        await api(linker, userId, 'disconnect', {
+          method: 'DELETE',
+          body: JSON.stringify({ force: false }),
         });
-      });
+        await api(linker, userId, 'qr');
+        await waitUntil(connected, {
+          timeoutMs: 60_000,
+          what: `${userId} linked`,
+        }).catch((error: Error) => {
+          const recent = sim
+            .events()
+            .slice(-30)
+            .map((event) => JSON.stringify(event))
+            .join('\n');
+          throw new Error(`${error.message}\n${recent}\n${output()}`, {
+            cause: error,
+          });
+        });
+      }
       // As lifecycle-simulator.e2e-spec.ts does between stories: Baileys' post-open queries settle first.
       await sim.waitForQuiet(200, 30_000);
     }
@@ -391,6 +409,8 @@ describe('several instances over one database (e2e, 3 app processes)', () => {
         )
         .findOne({ userId })
         .then((doc) => doc?.connectionFailureCount ?? 0);
+    // As the simulator asks: kick a socket only once Baileys' queries after its open are answered.
+    await sim.waitForQuiet(300, 60_000);
     sim.rejectLogins(account, 401);
     expect(await sim.kick(account, 401)).toBe(1);
     await settle(
@@ -430,6 +450,82 @@ describe('several instances over one database (e2e, 3 app processes)', () => {
     sim.acceptLogins(account);
     await start('a');
     await settle(() => allLiveOn(INSTANCES), 'every active user live once');
+  }, 300_000);
+
+  it('story 4: an instance frozen beyond its leases drops what it lost before sending anything, and opens no socket for it', async () => {
+    const frozen = 'b';
+    const victim = processes.get(frozen)!;
+    const hisUsers = await ownedBy(frozen);
+    expect(hisUsers.length).toBeGreaterThan(0);
+    const hisAccounts = new Set(
+      hisUsers.map((userId) => accountOf.get(userId)!),
+    );
+    const frozenAt = lastSeq();
+    const staleConns = new Set<number>();
+    for (const event of sim.events())
+      if (event.type === 'login-accepted' && hisAccounts.has(event.user))
+        staleConns.add(event.conn);
+      else if (event.type === 'closed') staleConns.delete(event.conn);
+
+    victim.signal('SIGSTOP');
+    // While it sleeps, a message for one of its users is accepted elsewhere.
+    const sent = await api(processes.get('a')!, hisUsers[0], 'messages', {
+      method: 'POST',
+      body: JSON.stringify({ to: `+${CONTACT}`, text: 'Frozen-owner story' }),
+    });
+    expect(sent.status).toBe(202);
+    await settle(async () => {
+      const held = await owners();
+      const loggedInAgain = new Set(
+        sim
+          .events()
+          .filter(
+            (event) => event.seq > frozenAt && event.type === 'login-accepted',
+          )
+          .map((event) => (event as { user: string }).user),
+      );
+      return hisUsers.every(
+        (userId) =>
+          ['a', 'c'].includes(held.get(userId) ?? '') &&
+          loggedInAgain.has(accountOf.get(userId)!),
+      );
+    }, 'its users taken over by a and c');
+    // The new owner sends it. (The simulator keeps the sleeper's sockets open and
+    // routes receipts to the first one, so the message's status may lag: the
+    // contact's phone is the witness.)
+    await settle(
+      () => Promise.resolve(sim.received(CONTACT).length > 0),
+      'the message sent by the new owner',
+    );
+
+    const wokeAt = lastSeq();
+    victim.signal('SIGCONT');
+    await settle(() => allLiveOn(INSTANCES), 'every active user live once');
+
+    const afterWake = sim.events().filter((event) => event.seq > wokeAt);
+    // Its old sockets only closed: no message, nothing but the keep-alive pings Baileys may fire as it wakes.
+    expect(
+      afterWake
+        .filter((event) => staleConns.has(event.conn))
+        .map((event) => event.type)
+        .filter((type) => type !== 'closed' && type !== 'iq'),
+    ).toEqual([]);
+    const lastStaleClose = Math.max(
+      ...afterWake
+        .filter(
+          (event) => event.type === 'closed' && staleConns.has(event.conn),
+        )
+        .map((event) => event.seq),
+    );
+    // No login for a lost user before every old socket was gone (later ones are the balancer's, under new leases).
+    expect(
+      afterWake.filter(
+        (event) =>
+          event.type === 'login-accepted' &&
+          hisAccounts.has(event.user) &&
+          event.seq < lastStaleClose,
+      ),
+    ).toEqual([]);
   }, 300_000);
 
   it("story 2: a SIGKILLed instance's users are back on the others, without a QR, a counted failure or two sockets at once", async () => {
