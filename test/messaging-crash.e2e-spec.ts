@@ -12,6 +12,7 @@ import { testDatabaseUri, stopTestDatabase } from './support/test-database';
 import { TEST_JWT_SECRET, tokenFor } from './support/tokens';
 import { waitUntil } from './support/wait';
 import { WaSimulator } from './support/wa-simulator';
+import { simulatorRootEnvironment } from './support/wa-simulator-trust';
 
 const CONTACT = '33698765400';
 const MESSAGES = 50;
@@ -59,9 +60,8 @@ describe('the outbox across a SIGKILL (e2e)', () => {
       // Longer than Baileys' 20 s hold of message events after a link while it
       // waits for a history sync the simulator never sends: no resend storm.
       MESSAGE_ACK_TIMEOUT_MS: '30000',
-      TEST_SIM_ROOT_PUBLIC_KEY: WaSimulator.rootPublicKey.toString('hex'),
+      ...simulatorRootEnvironment(),
     };
-    const preload = ['./test/support/wa-simulator-trust.preload.ts'];
     const authorization = `Bearer ${await tokenFor(USER)}`;
     const call = async (
       app: AppProcess,
@@ -81,7 +81,7 @@ describe('the outbox across a SIGKILL (e2e)', () => {
       };
     };
 
-    const first = await startAppProcess(env, preload);
+    const first = await startAppProcess(env, { trustSimulator: true });
     apps.push(first);
     const qr = await call(first, '/api/relance/qr');
     expect(qr.status).toBe(200);
@@ -111,7 +111,7 @@ describe('the outbox across a SIGKILL (e2e)', () => {
     const beforeRestart = sim.received(CONTACT).length;
     expect(beforeRestart).toBeLessThan(MESSAGES);
 
-    const second = await startAppProcess(env, preload);
+    const second = await startAppProcess(env, { trustSimulator: true });
     apps.push(second);
     const arrivedIds = () =>
       new Set(sim.received(CONTACT).map((copy) => copy.id));

@@ -142,12 +142,12 @@ describe('session leases on a real database (e2e)', () => {
     // Steps 1 and 2 are gone now; the sleeper's renewal writes step 2 again.
     expect(await model.countDocuments({ userId: 'race_paused' })).toBe(1);
 
-    expect(await leases.renew(taken.lease, TTL_MS, at(TTL_MS + 6_000))).toEqual(
-      {
-        acquired: false,
-        holder: 'other',
-      },
-    );
+    expect(
+      await leases.renew(taken.lease, TTL_MS, at(TTL_MS + 6_000)),
+    ).toMatchObject({
+      acquired: false,
+      holder: 'other',
+    });
     expect(await leases.current('race_paused')).toMatchObject({
       owner: 'other',
       epoch: 2,

@@ -30,19 +30,25 @@ export class InstanceHeartbeatService
     private readonly config: ConfigType<typeof clusterConfig>,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
     if (!this.config.enabled) return;
-    await this.beat();
-    this.timer = setInterval(
-      () => {
-        this.beat().catch((error: unknown) =>
-          this.logger.warn(
-            `Heartbeat of instance ${this.config.instanceId} failed: ${(error as Error).message}`,
-          ),
-        );
-      },
-      Math.floor(this.config.leaseTtlMs / 3),
-    );
+    const beat = () => {
+      this.beat().catch((error: unknown) =>
+        this.logger.warn(
+          `Heartbeat of instance ${this.config.instanceId} failed: ${(error as Error).message}`,
+        ),
+      );
+    };
+    // The database may come up after the app (database-first boot waits for it elsewhere).
+    this.model.db
+      .asPromise()
+      .then(beat)
+      .catch((error: unknown) =>
+        this.logger.warn(
+          `No first heartbeat: ${(error as Error).message}; the timer beats on`,
+        ),
+      );
+    this.timer = setInterval(beat, Math.floor(this.config.leaseTtlMs / 3));
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
+import { Fence, fencedFilter, fencedWrite } from '../cluster/ownership/fence';
 import { SessionResets } from './supervisor/session-resets';
 import { DatabaseRetry } from '../common/database-retry';
 import { REQUEST_READS } from '../database/database-connection';
@@ -85,6 +86,30 @@ export class RelanceConfigRepository implements SessionResets {
     return this.databaseRetry.run(operation);
   }
 
+  /**
+   * A count write from a socket's owner (several instances): refused once a
+   * newer lease epoch wrote the user's document (see fencedFilter), and
+   * stamps our epoch on it. Without a fence (one instance) it is the plain write.
+   */
+  private fencedWrite<T>(
+    userId: string,
+    fence: Fence | undefined,
+    operation: (
+      filter: Record<string, unknown>,
+      stamp: Record<string, number>,
+    ) => Promise<T>,
+  ): Promise<T> {
+    if (!fence) return this.write(() => operation({ userId }, {}));
+    return fencedWrite(userId, fence, () =>
+      this.write(() =>
+        operation(
+          { userId, ...fencedFilter('ownerEpoch', fence.epoch) },
+          { ownerEpoch: fence.epoch },
+        ),
+      ),
+    );
+  }
+
   /** GET /status's read: through the request-read pool, so session writes never queue it. */
   async findByUserId(userId: string): Promise<StoredRelanceConfig | undefined> {
     const doc = await this.requestReads
@@ -119,12 +144,22 @@ export class RelanceConfigRepository implements SessionResets {
   }
 
   /** A socket starts for the user: one write that also returns what is stored (the count). */
-  async markConnecting(userId: string, at: Date): Promise<StoredRelanceConfig> {
-    const doc = await this.write(() =>
+  async markConnecting(
+    userId: string,
+    at: Date,
+    fence?: Fence,
+  ): Promise<StoredRelanceConfig> {
+    const doc = await this.fencedWrite(userId, fence, (filter, stamp) =>
       this.model
         .findOneAndUpdate(
-          { userId },
-          { $set: { whatsappStatus: 'connecting', lastConnectionCheck: at } },
+          filter,
+          {
+            $set: {
+              whatsappStatus: 'connecting',
+              lastConnectionCheck: at,
+              ...stamp,
+            },
+          },
           UPSERT_AND_RETURN,
         )
         .exec(),
@@ -140,13 +175,15 @@ export class RelanceConfigRepository implements SessionResets {
     userId: string,
     at: Date,
     linkedBy?: LinkMethod,
+    fence?: Fence,
   ): Promise<void> {
-    await this.write(() =>
+    await this.fencedWrite(userId, fence, (filter, stamp) =>
       this.model
         .updateOne(
-          { userId },
+          filter,
           {
             $set: {
+              ...stamp,
               whatsappStatus: 'connected',
               connectionFailureCount: 0,
               lastConnectionCheck: at,
@@ -168,14 +205,19 @@ export class RelanceConfigRepository implements SessionResets {
    * The supervisor holds the user's lock while it decides and writes, so the
    * count it decided from is the stored one.
    */
-  async applyClose(userId: string, close: AppliedClose): Promise<void> {
+  async applyClose(
+    userId: string,
+    close: AppliedClose,
+    fence?: Fence,
+  ): Promise<void> {
     const { decision } = close;
-    await this.write(() =>
+    await this.fencedWrite(userId, fence, (filter, stamp) =>
       this.model
         .updateOne(
-          { userId },
+          filter,
           {
             $set: {
+              ...stamp,
               whatsappStatus: decision.status,
               connectionFailureCount: decision.failureCount,
               lastDisconnectReason: close.reason,

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
-import type { ConfigType } from '@nestjs/config';
+import { ConfigModule, type ConfigType } from '@nestjs/config';
+import { clusterConfig } from '../config/cluster.config';
 import { MongooseModule } from '@nestjs/mongoose';
+import { ClusterModule } from '../cluster/cluster.module';
 import { whatsappConfig } from '../config/whatsapp.config';
 import { RelanceAdminController } from './admin/relance-admin.controller';
 import { RelanceStatsRepository } from './admin/relance-stats.repository';
@@ -10,6 +12,7 @@ import { MongoCredentialStore } from './credentials/mongo-credential-store';
 import { SessionCredentialStore } from './credentials/session-credential-store';
 import { SessionFiles } from './credentials/session-files';
 import { DatabaseRetry } from '../common/database-retry';
+import { ClusterEventRelay } from './events/cluster-event-relay';
 import { RelanceEventsController } from './events/relance-events.controller';
 import { SessionEvents } from './events/session-events';
 import { SessionStream } from './events/session-stream';
@@ -20,9 +23,14 @@ import { ReconnectScheduler } from './reconnect/reconnect-scheduler';
 import { RelanceConfigRepository } from './relance-config.repository';
 import { RelanceController } from './relance.controller';
 import { RestoreState } from './restore/restore-state';
+import { SessionBalancer } from './restore/session-balancer';
 import { SessionRestoreService } from './restore/session-restore.service';
 import { SessionShutdownService } from './restore/session-shutdown.service';
 import { RetryPolicy } from './retry/retry-policy';
+import {
+  ClusterEvent,
+  ClusterEventSchema,
+} from './schemas/cluster-event.schema';
 import {
   RelanceConfig,
   RelanceConfigSchema,
@@ -42,9 +50,12 @@ import { WhatsAppSocketFactory } from './supervisor/whatsapp-socket';
 
 @Module({
   imports: [
+    ClusterModule,
+    ConfigModule.forFeature(clusterConfig),
     MongooseModule.forFeature([
       { name: RelanceConfig.name, schema: RelanceConfigSchema },
       { name: SessionCredential.name, schema: SessionCredentialSchema },
+      { name: ClusterEvent.name, schema: ClusterEventSchema },
     ]),
     MongooseModule.forFeature(
       [{ name: RelanceConfig.name, schema: RelanceConfigSchema }],
@@ -71,8 +82,10 @@ import { WhatsAppSocketFactory } from './supervisor/whatsapp-socket';
     RestoreState,
     SessionRestoreService,
     SessionShutdownService,
+    SessionBalancer,
     RelanceStatsRepository,
     SessionStream,
+    ClusterEventRelay,
     SessionMetricsSubscriber,
     ...relanceMetricProviders,
     { provide: WhatsAppSocketFactory, useClass: BaileysSocketFactory },

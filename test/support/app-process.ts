@@ -13,6 +13,15 @@ export interface AppProcess {
   /** What it wrote (its last megabyte): for assertions on its log and a failing test's message. */
   output(): string;
   kill(signal: NodeJS.Signals): Promise<void>;
+  /** Sends a signal without waiting for an exit (SIGSTOP, SIGCONT). */
+  signal(signal: NodeJS.Signals): void;
+  /** True once the process has exited. */
+  exited(): boolean;
+}
+
+export interface AppProcessOptions {
+  /** Trust the simulators of the test process (their root key passes in the environment). */
+  trustSimulator?: boolean;
 }
 
 async function isLive(url: string): Promise<boolean> {
@@ -24,14 +33,10 @@ async function isLive(url: string): Promise<boolean> {
   }
 }
 
-/**
- * Boots `src/main.ts` (ts-node, transpile only) with `env` on a free port and
- * waits until it answers. `preloads` are modules loaded first with `node -r`
- * (e.g. test/support/wa-simulator-trust.preload.ts).
- */
+/** Boots `src/main.ts` (ts-node, transpile only) with `env` on a free port and waits until it answers. */
 export async function startAppProcess(
   env: Record<string, string>,
-  preloads: string[] = [],
+  options: AppProcessOptions = {},
 ): Promise<AppProcess> {
   const port = await freeLoopbackPort();
   const url = `http://127.0.0.1:${port}`;
@@ -41,7 +46,9 @@ export async function startAppProcess(
     [
       '-r',
       'ts-node/register',
-      ...preloads.flatMap((preload) => ['-r', preload]),
+      ...(options.trustSimulator
+        ? ['-r', './test/support/trust-simulator.preload.ts']
+        : []),
       'src/main.ts',
     ],
     {
@@ -88,5 +95,14 @@ export async function startAppProcess(
       { cause: error },
     );
   }
-  return { url, output: () => output, kill };
+  return {
+    url,
+    output: () => output,
+    kill,
+    signal: (signal) => {
+      if (child.exitCode === null && child.signalCode === null)
+        child.kill(signal);
+    },
+    exited: () => child.exitCode !== null || child.signalCode !== null,
+  };
 }

@@ -25,6 +25,14 @@ export class SessionLease {
 
   @Prop({ required: true })
   expiresAt: Date;
+
+  /**
+   * Another instance asked for this session (a user command reached it):
+   * the owner gives it up at its next renewal, and a released lease stays
+   * reserved for this instance until `expiresAt`.
+   */
+  @Prop({ type: String, default: null })
+  handoverTo: string | null;
 }
 
 export const SessionLeaseSchema = SchemaFactory.createForClass(SessionLease);

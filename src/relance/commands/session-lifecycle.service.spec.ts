@@ -1,3 +1,5 @@
+import { SessionOwnership } from '../../cluster/ownership/session-ownership';
+import { SingleInstanceOwnership } from '../../cluster/ownership/single-instance-ownership';
 import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import {
@@ -53,6 +55,7 @@ describe('SessionLifecycleService', () => {
         UserLocks,
         SessionEvents,
         ReconnectScheduler,
+        { provide: SessionOwnership, useClass: SingleInstanceOwnership },
         { provide: whatsappConfig.KEY, useValue: config },
         { provide: WhatsAppSocketFactory, useValue: factory },
         { provide: RelanceConfigRepository, useValue: repository },

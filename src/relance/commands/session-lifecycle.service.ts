@@ -5,6 +5,7 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
+import { SessionOwnership } from '../../cluster/ownership/session-ownership';
 import { whatsappConfig } from '../../config/whatsapp.config';
 import { logLine } from '../../logging/log-line';
 import { SessionCredentialStore } from '../credentials/session-credential-store';
@@ -67,6 +68,7 @@ export class SessionLifecycleService {
     private readonly credentials: SessionCredentialStore,
     private readonly locks: UserLocks,
     private readonly events: SessionEvents,
+    private readonly ownership: SessionOwnership,
     @Inject(whatsappConfig.KEY)
     private readonly config: ConfigType<typeof whatsappConfig>,
   ) {}
@@ -109,9 +111,25 @@ export class SessionLifecycleService {
 
   async disconnect(userId: string, force: boolean): Promise<void> {
     this.refuseWhileShuttingDown();
+    await this.takeOver(userId, this.config.qrWaitMs);
     await this.locks.run(userId, () =>
       force ? this.forceReset(userId) : this.disconnectKeepingSession(userId),
     );
+    // Nothing runs for the user now: no instance needs to hold the session.
+    await this.ownership.release(userId);
+  }
+
+  /**
+   * Several instances: a command runs where the session is, so the session
+   * comes here (the owner ends its socket as ours at its next renewal, at
+   * most TTL/3 away) within `timeoutMs`; one instance owns it already.
+   */
+  private async takeOver(userId: string, timeoutMs: number): Promise<void> {
+    const grant = await this.ownership.takeOver(userId, timeoutMs);
+    if (!grant)
+      throw new ServiceUnavailableException(
+        'The session is busy on another instance; retry shortly',
+      );
   }
 
   /** From now on every command answers 503 (graceful shutdown). */
@@ -130,7 +148,14 @@ export class SessionLifecycleService {
     start: () => Promise<T | { status: 'pending' }>,
   ): Promise<{ immediate: T } | { event: SessionEvent | undefined }> {
     this.refuseWhileShuttingDown();
-    const waiter = this.events.waitFor(userId, answers, this.config.qrWaitMs);
+    const deadline = Date.now() + this.config.qrWaitMs;
+    await this.takeOver(userId, this.config.qrWaitMs);
+    // The handover's wait counts toward WHATSAPP_QR_WAIT_MS.
+    const waiter = this.events.waitFor(
+      userId,
+      answers,
+      Math.max(0, deadline - Date.now()),
+    );
     let started: T | { status: 'pending' };
     try {
       started = await this.locks.run(userId, start);

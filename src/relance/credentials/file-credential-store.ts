@@ -28,6 +28,10 @@ export class FileCredentialStore extends SessionCredentialStore {
     super();
   }
 
+  /**
+   * No fence: a folder is one machine's disk, and WHATSAPP_CLUSTER=on
+   * refuses to start with this store, so no other instance ever writes it.
+   */
   async authStateFor(userId: string): Promise<UserAuthState> {
     // The folder is 0700 and the files already in it 0600 (ensureDir); files
     // Baileys writes from now on are 0600 through the umask set in main.ts.

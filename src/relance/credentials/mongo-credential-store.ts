@@ -12,6 +12,11 @@ import { Mutex } from 'async-mutex';
 import type { AnyBulkWriteOperation, Model } from 'mongoose';
 import { USER_ID_PATTERN } from '../../auth/authenticated-user';
 import {
+  Fence,
+  fencedFilter,
+  fencedWrite,
+} from '../../cluster/ownership/fence';
+import {
   CREDS_KEY_ID,
   CREDS_TYPE,
   SessionCredential,
@@ -52,7 +57,7 @@ export class MongoCredentialStore extends SessionCredentialStore {
     super();
   }
 
-  async authStateFor(userId: string): Promise<UserAuthState> {
+  async authStateFor(userId: string, fence?: Fence): Promise<UserAuthState> {
     assertUserId(userId);
     const stored = await this.model
       .findOne({ userId, type: CREDS_TYPE, keyId: CREDS_KEY_ID })
@@ -71,17 +76,24 @@ export class MongoCredentialStore extends SessionCredentialStore {
         keys: {
           get: (type, ids) => this.getKeys(userId, type, ids),
           set: (data) =>
-            keyWrites.runExclusive(() => this.setKeys(userId, data)),
+            keyWrites.runExclusive(() => this.setKeys(userId, data, fence)),
         },
       },
       saveCreds: () =>
-        credsWrites.runExclusive(async () => {
-          await this.model.updateOne(
-            { userId, type: CREDS_TYPE, keyId: CREDS_KEY_ID },
-            { $set: { value: serialize(creds) } },
-            { upsert: true },
-          );
-        }),
+        credsWrites.runExclusive(() =>
+          this.fenced(userId, fence, async () => {
+            await this.model.updateOne(
+              {
+                userId,
+                type: CREDS_TYPE,
+                keyId: CREDS_KEY_ID,
+                ...this.fenceFilter(fence),
+              },
+              { $set: { value: serialize(creds), ...this.epochOf(fence) } },
+              { upsert: true },
+            );
+          }),
+        ),
     };
   }
 
@@ -95,9 +107,28 @@ export class MongoCredentialStore extends SessionCredentialStore {
     return found !== null;
   }
 
-  async delete(userId: string): Promise<void> {
+  async delete(userId: string, fence?: Fence): Promise<void> {
     assertUserId(userId);
-    await this.model.deleteMany({ userId });
+    await this.fenced(userId, fence, async () => {
+      // A newer owner's documents (a higher epoch) are not ours to delete.
+      await this.model.deleteMany({ userId, ...this.fenceFilter(fence) });
+    });
+  }
+
+  private fenced<T>(
+    userId: string,
+    fence: Fence | undefined,
+    write: () => Promise<T>,
+  ): Promise<T> {
+    return fence ? fencedWrite(userId, fence, write) : write();
+  }
+
+  private fenceFilter(fence: Fence | undefined) {
+    return fence ? fencedFilter('epoch', fence.epoch) : {};
+  }
+
+  private epochOf(fence: Fence | undefined) {
+    return fence ? { epoch: fence.epoch } : {};
   }
 
   async listUsersWithCredentials(): Promise<string[]> {
@@ -137,18 +168,29 @@ export class MongoCredentialStore extends SessionCredentialStore {
   }
 
   /** One bulkWrite: an upsert per value, a delete per null; resolves once the server has it. */
-  private async setKeys(userId: string, data: SignalDataSet): Promise<void> {
+  private async setKeys(
+    userId: string,
+    data: SignalDataSet,
+    fence: Fence | undefined,
+  ): Promise<void> {
     const operations: AnyBulkWriteOperation<SessionCredential>[] = [];
     for (const [type, entries] of Object.entries(data)) {
       for (const [id, value] of Object.entries(entries ?? {})) {
-        const filter = { userId, type, keyId: storedKeyId(id) };
+        const filter = {
+          userId,
+          type,
+          keyId: storedKeyId(id),
+          ...this.fenceFilter(fence),
+        };
         operations.push(
           value === null || value === undefined
             ? { deleteOne: { filter } }
             : {
                 updateOne: {
                   filter,
-                  update: { $set: { value: serialize(value) } },
+                  update: {
+                    $set: { value: serialize(value), ...this.epochOf(fence) },
+                  },
                   upsert: true,
                 },
               },
@@ -156,7 +198,9 @@ export class MongoCredentialStore extends SessionCredentialStore {
       }
     }
     if (operations.length === 0) return;
-    await this.model.bulkWrite(operations, { ordered: true });
+    await this.fenced(userId, fence, () =>
+      this.model.bulkWrite(operations, { ordered: true }),
+    );
   }
 }
 

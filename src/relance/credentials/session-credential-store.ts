@@ -1,4 +1,5 @@
 import type { AuthenticationState } from '@whiskeysockets/baileys';
+import type { Fence } from '../../cluster/ownership/fence';
 
 /** One user's Baileys auth state, and how to persist its `creds` after each `creds.update`. */
 export interface UserAuthState {
@@ -19,14 +20,18 @@ export abstract class SessionCredentialStore {
   /** Where credentials live, for the boot's listening line (never a secret). */
   abstract describe(): string;
 
-  /** The auth state a socket runs on; creates an empty one for a user who never linked. */
-  abstract authStateFor(userId: string): Promise<UserAuthState>;
+  /**
+   * The auth state a socket runs on; creates an empty one for a user who
+   * never linked. With `fence` (several instances), its writes are refused
+   * once the session has a newer owner.
+   */
+  abstract authStateFor(userId: string, fence?: Fence): Promise<UserAuthState>;
 
   /** True when the user has linked credentials, i.e. can reconnect without a QR. */
   abstract hasCredentials(userId: string): Promise<boolean>;
 
-  /** Deletes every credential of the user. Idempotent. */
-  abstract delete(userId: string): Promise<void>;
+  /** Deletes every credential of the user. Idempotent. With `fence`, refused once the session has a newer owner. */
+  abstract delete(userId: string, fence?: Fence): Promise<void>;
 
   abstract listUsersWithCredentials(): Promise<string[]>;
 

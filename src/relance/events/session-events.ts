@@ -82,10 +82,40 @@ const ALL_USERS = Symbol('all users');
 @Injectable()
 export class SessionEvents {
   private readonly emitter = new EventEmitter();
+  /**
+   * Events another instance published (several instances, see
+   * ClusterEventRelay): only live streams read them. Kept apart so waiters,
+   * metrics, webhooks and messaging here never act on another owner's events.
+   */
+  private readonly peers = new EventEmitter();
 
   constructor() {
     // One listener per open stream or waiting request; the count is bounded by clients, not a leak.
     this.emitter.setMaxListeners(0);
+    this.peers.setMaxListeners(0);
+  }
+
+  /** An event of `userId` that another instance published. */
+  emitFromPeer(userId: string, event: SessionEvent): void {
+    this.peers.emit(userId, event);
+  }
+
+  /** The user's events from this instance and from the others (live streams). */
+  subscribeWithPeers(
+    userId: string,
+    listener: SessionEventListener,
+  ): () => void {
+    const unsubscribe = this.subscribe(userId, listener);
+    this.peers.on(userId, listener);
+    return () => {
+      unsubscribe();
+      this.peers.off(userId, listener);
+    };
+  }
+
+  /** Users someone here streams, whose events from other instances are worth fetching. */
+  peerWatchedUsers(): string[] {
+    return this.peers.eventNames().map(String);
   }
 
   emit(userId: string, event: SessionEvent): void {

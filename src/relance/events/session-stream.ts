@@ -21,8 +21,8 @@ type RelayedEvent = SessionEventOf<
   'status' | 'qr' | 'pairing' | 'messageStatus'
 >;
 
-/** What a browser watching its own session is shown. */
-function isRelayed(event: SessionEvent): event is RelayedEvent {
+/** What a browser watching its own session is shown (and what instances relay to each other). */
+export function isRelayed(event: SessionEvent): event is RelayedEvent {
   return (
     event.type === 'status' ||
     event.type === 'qr' ||
@@ -74,7 +74,8 @@ export class SessionStream {
           });
       };
       // Subscribe before reading the snapshot, so nothing that happens meanwhile is lost.
-      const unsubscribe = this.events.subscribe(userId, (event) => {
+      // Several instances: the owner may be another one, whose events come through the database.
+      const unsubscribe = this.events.subscribeWithPeers(userId, (event) => {
         if (isRelayed(event)) enqueue(() => this.toMessage(event));
       });
       enqueue(async () => ({

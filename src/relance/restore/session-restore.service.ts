@@ -8,6 +8,7 @@ import {
 import type { ConfigType } from '@nestjs/config';
 import { bulkhead } from 'cockatiel';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SessionOwnership } from '../../cluster/ownership/session-ownership';
 import { whatsappConfig } from '../../config/whatsapp.config';
 import { DatabaseConnection } from '../../database/database-connection';
 import { logLine } from '../../logging/log-line';
@@ -20,7 +21,8 @@ import {
 } from '../supervisor/session-supervisor';
 import { RestoreState } from './restore-state';
 
-export type RestoreOutcome = 'restored' | 'needs_qr' | 'failed';
+export type RestoreOutcome =
+  'restored' | 'needs_qr' | 'failed' | 'owned_elsewhere';
 
 const ENDS_BACKGROUND_CONNECT = (event: SessionEvent) =>
   event.type === 'status' &&
@@ -54,6 +56,7 @@ export class SessionRestoreService
     private readonly credentials: SessionCredentialStore,
     private readonly state: RestoreState,
     private readonly database: DatabaseConnection,
+    private readonly ownership: SessionOwnership,
     @Inject(whatsappConfig.KEY)
     private readonly config: ConfigType<typeof whatsappConfig>,
   ) {}
@@ -88,28 +91,44 @@ export class SessionRestoreService
     return this.running;
   }
 
-  async restoreAll(): Promise<RestoreSummary> {
+  /** Users with stored credentials who did not disconnect deliberately (and how many stored ones there are). */
+  async restorableUsers(): Promise<{ stored: number; users: string[] }> {
     const stored = await this.credentials.listUsersWithCredentials();
     const users = await this.repository.findRestorable(stored);
-    const slots = bulkhead(this.config.restoreConcurrency, Infinity);
+    return { stored: stored.length, users };
+  }
+
+  async restoreAll(): Promise<RestoreSummary> {
+    const restorable = await this.restorableUsers();
+    // Several instances: only this instance's fair share of the free sessions (one instance: all).
+    const users = await this.ownership.selectClaims(restorable.users);
     this.state.markStarted(users.length);
-    const outcomes = await Promise.all(
-      users.map((userId) =>
-        slots
-          .execute(() => this.restoreOne(userId))
-          .finally(() => this.state.markOneDone()),
-      ),
+    const outcomes = await this.restoreUsers(users, () =>
+      this.state.markOneDone(),
     );
     const summary: RestoreSummary = {
       restored: outcomes.filter((outcome) => outcome === 'restored').length,
       needsQr: outcomes.filter((outcome) => outcome === 'needs_qr').length,
       failed: outcomes.filter((outcome) => outcome === 'failed').length,
-      skipped: stored.length - users.length,
+      skipped: restorable.stored - restorable.users.length,
     };
     this.logger.log(
       `Boot restore: ${summary.restored} restored, ${summary.failed} failed, ${summary.needsQr} need a QR scan, ${summary.skipped} skipped (disconnected by their user)`,
     );
     return summary;
+  }
+
+  /** Reconnects these users from stored credentials: bounded concurrency, jittered starts, never a QR. */
+  restoreUsers(
+    users: string[],
+    onEachDone: () => void = () => undefined,
+  ): Promise<RestoreOutcome[]> {
+    const slots = bulkhead(this.config.restoreConcurrency, Infinity);
+    return Promise.all(
+      users.map((userId) =>
+        slots.execute(() => this.restoreOne(userId)).finally(onEachDone),
+      ),
+    );
   }
 
   private async restoreOne(userId: string): Promise<RestoreOutcome> {
@@ -146,6 +165,7 @@ export class SessionRestoreService
     }
     if (started !== 'started') {
       waiter.cancel();
+      if (started === 'owned_elsewhere') return started;
       return started === 'already_live' ? 'restored' : 'needs_qr';
     }
     const event = await waiter.promise;

@@ -5,6 +5,7 @@ import {
   Logger,
 } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
+import { SessionOwnership } from '../../cluster/ownership/session-ownership';
 import { whatsappConfig } from '../../config/whatsapp.config';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SessionLifecycleService } from '../commands/session-lifecycle.service';
@@ -23,6 +24,7 @@ export class SessionShutdownService implements BeforeApplicationShutdown {
     private readonly lifecycle: SessionLifecycleService,
     private readonly supervisor: SessionSupervisor,
     private readonly locks: UserLocks,
+    private readonly ownership: SessionOwnership,
     @Inject(whatsappConfig.KEY)
     private readonly config: ConfigType<typeof whatsappConfig>,
   ) {}
@@ -31,6 +33,8 @@ export class SessionShutdownService implements BeforeApplicationShutdown {
     this.lifecycle.refuseNewCommands();
     const closed = this.supervisor.stopAll();
     await this.drainInFlight(this.config.shutdownTimeoutMs);
+    // Only once our sockets are ended: the next owner may connect at once, never alongside us.
+    await this.ownership.releaseAll();
     this.logger.log(
       `Closed ${closed} WhatsApp socket(s); session files kept for restore`,
     );

@@ -18,6 +18,10 @@ export class RelanceConfig {
   @Prop({ required: true, unique: true })
   userId: string;
 
+  /** The lease epoch of the last fenced count write (several instances); absent on a single instance. */
+  @Prop({ type: Number, required: false })
+  ownerEpoch?: number;
+
   @Prop({ type: String, enum: WHATSAPP_STATUSES, default: 'disconnected' })
   whatsappStatus: WhatsAppStatus;
 

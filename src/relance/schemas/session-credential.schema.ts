@@ -26,6 +26,10 @@ export class SessionCredential {
   @Prop({ required: true })
   value: string;
 
+  /** The lease epoch of the last fenced write (several instances); absent on a single instance. */
+  @Prop({ type: Number, required: false })
+  epoch?: number;
+
   createdAt?: Date;
   updatedAt?: Date;
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { SessionOwnership } from '../../cluster/ownership/session-ownership';
 import { LinkMethod } from '../link-method';
 import { ReconnectScheduler } from '../reconnect/reconnect-scheduler';
 import { RelanceConfigRepository } from '../relance-config.repository';
@@ -31,16 +32,23 @@ export class SessionStatusReader {
     private readonly supervisor: SessionSupervisor,
     private readonly reconnects: ReconnectScheduler,
     private readonly policy: RetryPolicy,
+    private readonly ownership: SessionOwnership,
   ) {}
 
   async getStatus(userId: string): Promise<SessionStatus> {
-    const [stored, sessionStored] = await Promise.all([
+    const [stored, sessionStored, elsewhere] = await Promise.all([
       this.repository.findByUserId(userId),
       this.credentials.hasCredentials(userId),
+      this.supervisor.live(userId)
+        ? false
+        : this.ownership.heldElsewhere(userId),
     ]);
     const pending = this.reconnects.pending(userId);
     return {
-      status: this.liveStatus(userId),
+      // Another live instance runs the socket: what it stored is the truth.
+      status: elsewhere
+        ? (stored?.whatsappStatus ?? 'disconnected')
+        : this.liveStatus(userId),
       connectionFailureCount: stored?.connectionFailureCount ?? 0,
       maxConnectionFailures: this.policy.maxConnectionFailures,
       lastConnectionFailure: stored?.lastConnectionFailure,

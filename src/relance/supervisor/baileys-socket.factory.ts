@@ -1,3 +1,4 @@
+import { Fence } from '../../cluster/ownership/fence';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import makeWASocket, {
@@ -57,8 +58,12 @@ export class BaileysSocketFactory extends WhatsAppSocketFactory {
   async create(
     userId: string,
     handlers: SocketHandlers,
+    fence?: Fence,
   ): Promise<WhatsAppSocket> {
-    const { state, saveCreds } = await this.credentials.authStateFor(userId);
+    const { state, saveCreds } = await this.credentials.authStateFor(
+      userId,
+      fence,
+    );
     const sock = makeWASocket({
       auth: state,
       logger: new BaileysLoggerBridge(this.logger, userId),

@@ -1,3 +1,4 @@
+import { Fence } from '../../cluster/ownership/fence';
 import { LinkMethod } from '../link-method';
 import { WhatsAppStatus } from '../whatsapp-status';
 import { PairingCode, WhatsAppSocket } from './whatsapp-socket';
@@ -52,6 +53,8 @@ export class LiveSession implements LiveSessionView {
   interactive: boolean;
   readonly linkedBy?: LinkMethod;
   linked: boolean;
+  /** The lease epoch this socket's writes carry (several instances); absent on a single instance. */
+  fence?: Fence;
   /** The consecutive failure count stored for the user, as of this socket's start. */
   failureCount = 0;
 

@@ -1,3 +1,5 @@
+import { SessionOwnership } from '../../cluster/ownership/session-ownership';
+import { SingleInstanceOwnership } from '../../cluster/ownership/single-instance-ownership';
 import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import {
@@ -42,6 +44,7 @@ async function harness(): Promise<Harness> {
       UserLocks,
       SessionEvents,
       ReconnectScheduler,
+      { provide: SessionOwnership, useClass: SingleInstanceOwnership },
       {
         provide: whatsappConfig.KEY,
         useValue: loadWhatsAppConfig({

@@ -1,5 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
+import { Fence, StaleFenceError } from '../../cluster/ownership/fence';
+import {
+  OwnershipGrant,
+  SessionOwnership,
+} from '../../cluster/ownership/session-ownership';
 import { whatsappConfig } from '../../config/whatsapp.config';
 import { LogFields, logLine } from '../../logging/log-line';
 import { outsideRequest } from '../../logging/request-context';
@@ -29,7 +34,15 @@ import {
 } from './whatsapp-socket';
 
 export type BackgroundStartOutcome =
-  'started' | 'already_live' | 'no_credentials';
+  'started' | 'already_live' | 'no_credentials' | 'owned_elsewhere';
+
+/** A user command reached an instance that could not take the session over in time. */
+export class SessionOwnedElsewhereError extends Error {
+  constructor(userId: string) {
+    super(`The session of user ${userId} is run by another instance`);
+    this.name = 'SessionOwnedElsewhereError';
+  }
+}
 
 /** What a user's GET /qr finds before any wait. */
 export type InteractiveStart =
@@ -60,7 +73,7 @@ const REASON_FOR_STOP: Partial<Record<DecisionOutcome, StatusReason>> = {
  * the user's lock (UserLocks); socket events take it themselves.
  */
 @Injectable()
-export class SessionSupervisor implements SessionSender {
+export class SessionSupervisor implements SessionSender, OnModuleInit {
   private readonly logger = new Logger(SessionSupervisor.name);
   private readonly sessions = new Map<string, LiveSession>();
   /** Set by stopAll (graceful shutdown): no socket starts and no reconnect is scheduled after it. */
@@ -76,9 +89,40 @@ export class SessionSupervisor implements SessionSender {
     private readonly locks: UserLocks,
     private readonly events: SessionEvents,
     private readonly reconnects: ReconnectScheduler,
+    private readonly ownership: SessionOwnership,
     @Inject(whatsappConfig.KEY)
     private readonly config: ConfigType<typeof whatsappConfig>,
   ) {}
+
+  onModuleInit(): void {
+    this.ownership.onLost((userId) => this.dropLost(userId));
+  }
+
+  /**
+   * Another instance owns the user's session now: end our socket at once,
+   * as ours (no count, no status write, credentials kept), synchronously and
+   * without the user's lock, so nothing else of ours happens for it first.
+   */
+  dropLost(userId: string): void {
+    this.reconnects.cancel(userId);
+    const live = this.sessions.get(userId);
+    if (!live) return;
+    this.logger.warn(
+      logLine(
+        `User ${userId}'s session is owned by another instance now; closing our socket`,
+        { userId },
+      ),
+    );
+    this.end(live);
+  }
+
+  /** Under the user's lock: ends our socket as ours and gives the session to whichever instance claims it. */
+  async handBack(userId: string): Promise<void> {
+    this.reconnects.cancel(userId);
+    const live = this.sessions.get(userId);
+    if (live) this.end(live);
+    await this.ownership.release(userId);
+  }
 
   live(userId: string): LiveSessionView | undefined {
     return this.sessions.get(userId);
@@ -106,6 +150,8 @@ export class SessionSupervisor implements SessionSender {
   }
 
   private connectedSocket(userId: string) {
+    // A lease that ran out by our clock (a paused process) sends nothing: the socket goes first.
+    if (!this.ownership.mayRun(userId)) this.dropLost(userId);
     const session = this.sessions.get(userId);
     if (session?.status !== 'connected' || !session.socket)
       throw new SessionNotConnectedError(userId);
@@ -213,8 +259,17 @@ export class SessionSupervisor implements SessionSender {
     if (this.sessions.has(userId)) return 'already_live';
     if (!(await this.credentials.hasCredentials(userId)))
       return 'no_credentials';
-    await this.startSocket(userId, { interactive: false, linked: true });
+    const grant = await this.ownership.acquire(userId);
+    if (!grant) return 'owned_elsewhere';
+    await this.startSocket(userId, { interactive: false, linked: true }, grant);
     return 'started';
+  }
+
+  /** Ownership for a user command's socket: the caller took the session over beforehand. */
+  private async commandGrant(userId: string): Promise<OwnershipGrant> {
+    const grant = await this.ownership.acquire(userId);
+    if (!grant) throw new SessionOwnedElsewhereError(userId);
+    return grant;
   }
 
   /** A user-started socket: it connects stored credentials, or shows a QR (or asks for a code for `pairingPhone`). */
@@ -222,21 +277,34 @@ export class SessionSupervisor implements SessionSender {
     userId: string,
     pairingPhone?: string,
   ): Promise<void> {
-    const stored = await this.repository.markConnecting(userId, new Date());
+    const grant = await this.commandGrant(userId);
+    const stored = await this.repository.markConnecting(
+      userId,
+      new Date(),
+      grant.fence,
+    );
     let failureCount = stored.connectionFailureCount;
     if (this.policy.mustResetBeforeQr(failureCount)) {
-      await this.resetBeforeQr(userId, failureCount);
+      await this.resetBeforeQr(userId, failureCount, grant.fence);
       failureCount = 0;
     }
-    await this.startSocket(userId, {
-      interactive: true,
-      linked: await this.credentials.hasCredentials(userId),
-      failureCount,
-      ...(pairingPhone === undefined ? {} : { pairingPhone }),
-    });
+    await this.startSocket(
+      userId,
+      {
+        interactive: true,
+        linked: await this.credentials.hasCredentials(userId),
+        failureCount,
+        ...(pairingPhone === undefined ? {} : { pairingPhone }),
+      },
+      grant,
+    );
   }
 
-  private async resetBeforeQr(userId: string, count: number): Promise<void> {
+  private async resetBeforeQr(
+    userId: string,
+    count: number,
+    fence: Fence | undefined,
+  ): Promise<void> {
     this.logger.warn(
       logLine(
         `User ${userId} - ${count} consecutive failures, deleting session files`,
@@ -244,29 +312,31 @@ export class SessionSupervisor implements SessionSender {
       ),
     );
     await this.repository.resetSession(userId, new Date(), false);
-    await this.credentials.delete(userId);
+    await this.credentials.delete(userId, fence);
     await this.repository.setStatus(userId, 'connecting', new Date());
   }
 
   private async startSocket(
     userId: string,
     start: SessionStart,
+    grant: OwnershipGrant,
   ): Promise<void> {
     const previous = this.sessions.get(userId);
     if (previous) this.end(previous);
     const session = new LiveSession(userId, start);
+    session.fence = grant.fence;
     this.sessions.set(userId, session);
     // A reconnect's close already stored `connecting` and the count: no write here.
     session.failureCount =
       start.failureCount ??
-      (await this.repository.markConnecting(userId, new Date()))
+      (await this.repository.markConnecting(userId, new Date(), grant.fence))
         .connectionFailureCount;
     this.announce(userId, 'connecting');
     try {
       // Outside the request that may be starting it: the socket's events
       // (closes, reconnects) happen later and belong to no request.
       session.socket = await outsideRequest(() =>
-        this.factory.create(userId, this.handlersFor(session)),
+        this.factory.create(userId, this.handlersFor(session), grant.fence),
       );
     } catch (error) {
       this.forget(session);
@@ -289,14 +359,7 @@ export class SessionSupervisor implements SessionSender {
     const serialized = (what: string, handle: () => Promise<void>) => {
       this.locks
         .run(userId, handle)
-        .catch((error: unknown) =>
-          this.logger.error(
-            logLine(
-              `Could not handle ${what} for user ${userId}: ${(error as Error).message}`,
-              { userId },
-            ),
-          ),
-        );
+        .catch((error: unknown) => this.onHandlerError(userId, what, error));
     };
     return {
       onQr: (qr) => serialized('a QR code', () => this.onQr(session, qr)),
@@ -318,6 +381,21 @@ export class SessionSupervisor implements SessionSender {
       onMessage: (from) =>
         this.events.emit(userId, { type: 'messageReceived', from }),
     };
+  }
+
+  /** A refused write means another instance owns the session now: ours ends, quietly. */
+  private onHandlerError(userId: string, what: string, error: unknown): void {
+    if (error instanceof StaleFenceError) {
+      this.logger.warn(logLine(error.message, { userId }));
+      this.dropLost(userId);
+      return;
+    }
+    this.logger.error(
+      logLine(
+        `Could not handle ${what} for user ${userId}: ${(error as Error).message}`,
+        { userId },
+      ),
+    );
   }
 
   private isCurrent(session: LiveSession): boolean {
@@ -420,7 +498,12 @@ export class SessionSupervisor implements SessionSender {
     session.pairing = undefined;
     // The next failure starts the backoff again at attempt 1.
     this.reconnects.cancel(userId);
-    await this.repository.markConnected(userId, new Date(), session.linkedBy);
+    await this.repository.markConnected(
+      userId,
+      new Date(),
+      session.linkedBy,
+      session.fence,
+    );
     // Only once stored: GET /status pairs this live status with the stored count and scan date.
     session.status = 'connected';
     session.linked = true;
@@ -451,11 +534,11 @@ export class SessionSupervisor implements SessionSender {
       code: close.code ?? 0,
       name: disconnectCodeName(close.code),
     };
-    await this.repository.applyClose(userId, {
-      decision,
-      reason,
-      at: new Date(),
-    });
+    await this.repository.applyClose(
+      userId,
+      { decision, reason, at: new Date() },
+      session.fence,
+    );
     const fields = { userId, code: close.code, decision: decision.outcome };
     this.logger.log(
       logLine(
@@ -470,7 +553,8 @@ export class SessionSupervisor implements SessionSender {
     });
     if (decision.countFailure)
       this.reportCountedFailure(session, decision, close, fields);
-    if (decision.deleteSession) await this.deleteAfterThreshold(userId, fields);
+    if (decision.deleteSession)
+      await this.deleteAfterThreshold(userId, fields, session.fence);
     this.continueAfterClose(session, decision);
   }
 
@@ -509,6 +593,7 @@ export class SessionSupervisor implements SessionSender {
   private async deleteAfterThreshold(
     userId: string,
     fields: LogFields,
+    fence: Fence | undefined,
   ): Promise<void> {
     this.logger.warn(
       logLine(
@@ -516,7 +601,7 @@ export class SessionSupervisor implements SessionSender {
         fields,
       ),
     );
-    await this.credentials.delete(userId);
+    await this.credentials.delete(userId, fence);
     this.events.emit(userId, { type: 'reset', reason: 'threshold' });
   }
 
@@ -557,7 +642,16 @@ export class SessionSupervisor implements SessionSender {
   private restartNow(userId: string, start: SessionStart): void {
     this.locks
       .run(userId, async () => {
-        if (!this.sessions.has(userId)) await this.startSocket(userId, start);
+        if (this.sessions.has(userId)) return;
+        const grant = await this.ownership.acquire(userId);
+        if (grant) await this.startSocket(userId, start, grant);
+        else
+          this.logger.warn(
+            logLine(
+              `User ${userId}'s session moved to another instance before its restart`,
+              { userId },
+            ),
+          );
       })
       .catch((error: unknown) =>
         this.logger.error(
@@ -598,11 +692,14 @@ export class SessionSupervisor implements SessionSender {
           this.announce(userId, 'disconnected', { reason: 'needs_qr' });
           return;
         }
-        await this.startSocket(userId, {
-          interactive: false,
-          linked: true,
-          failureCount,
-        });
+        // Lost meanwhile (a paused process, a takeover): the new owner reconnects it.
+        const grant = await this.ownership.acquire(userId);
+        if (!grant) return;
+        await this.startSocket(
+          userId,
+          { interactive: false, linked: true, failureCount },
+          grant,
+        );
       })
       .catch((error: unknown) => {
         this.logger.error(

@@ -1,3 +1,4 @@
+import { Fence } from '../../cluster/ownership/fence';
 import { ReceiptStatus } from '../events/session-events';
 
 /** A code to type in WhatsApp > Linked devices > "Link with phone number instead". */
@@ -47,8 +48,10 @@ export interface WhatsAppSocket {
 
 /** The port to WhatsApp: production binds Baileys, tests bind fakes. */
 export abstract class WhatsAppSocketFactory {
+  /** `fence`: the lease epoch the socket's credential writes carry (several instances). */
   abstract create(
     userId: string,
     handlers: SocketHandlers,
+    fence?: Fence,
   ): Promise<WhatsAppSocket>;
 }

@@ -45,6 +45,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { simulatorRootKeyPair } from './certificates';
 import { EdgeServer } from './edge-server';
+import { liveSocketHistory, type LiveSocketSample } from './live-sockets';
 import { lidJidOf, phoneJidOf } from './phone-directory';
 import { DEFAULT_WAIT_TIMEOUT_MS, EventLog, type SimEvent } from './sim-events';
 import {
@@ -229,6 +230,30 @@ export class WaSimulator {
   /** A copy of the ordered event log. */
   events(): SimEvent[] {
     return this.log.all();
+  }
+
+  /** Every change of an account's count of live logged-in sockets, in log order (see live-sockets.ts). */
+  liveSocketHistory(): LiveSocketSample[] {
+    return liveSocketHistory(this.log.all());
+  }
+
+  /** Live logged-in sockets of each account now (accounts with none are left out). */
+  liveSockets(): Map<SimUser, number> {
+    const now = new Map<SimUser, number>();
+    for (const sample of this.liveSocketHistory())
+      if (sample.live > 0) now.set(sample.user, sample.live);
+      else now.delete(sample.user);
+    return now;
+  }
+
+  /** The most live logged-in sockets any single account had at one instant, from log position `sinceSeq` on. */
+  peakLiveSockets(sinceSeq = 0): number {
+    return Math.max(
+      0,
+      ...this.liveSocketHistory()
+        .filter((sample) => sample.seq > sinceSeq)
+        .map((sample) => sample.live),
+    );
   }
 
   /** Users having at least one live, logged-in connection. */
