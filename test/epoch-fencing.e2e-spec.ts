@@ -24,6 +24,7 @@ import {
 import { SessionLeaseRepository } from '../src/cluster/session-lease.repository';
 import { clusterConfig } from '../src/config/cluster.config';
 import { DatabaseRetry } from '../src/common/database-retry';
+import { REQUEST_READS } from '../src/database/database-connection';
 import { MongoCredentialStore } from '../src/relance/credentials/mongo-credential-store';
 import { RelanceConfigRepository } from '../src/relance/relance-config.repository';
 import {
@@ -80,9 +81,16 @@ describe('epoch fencing on a real database (e2e)', () => {
   };
 
   beforeAll(async () => {
+    const uri = await testDatabaseUri();
     moduleRef = await Test.createTestingModule({
       imports: [
-        MongooseModule.forRoot(await testDatabaseUri()),
+        MongooseModule.forRoot(uri),
+        // GET /status's reads have their own pool (see REQUEST_READS).
+        MongooseModule.forRoot(uri, { connectionName: REQUEST_READS }),
+        MongooseModule.forFeature(
+          [{ name: RelanceConfig.name, schema: RelanceConfigSchema }],
+          REQUEST_READS,
+        ),
         MongooseModule.forFeature([
           { name: SessionCredential.name, schema: SessionCredentialSchema },
           { name: RelanceConfig.name, schema: RelanceConfigSchema },
