@@ -32,17 +32,25 @@ export interface AppChild {
 
 const DEFAULT_CALL_TIMEOUT_MS = 120_000;
 
-export async function startAppChild(env: Record<string, string>): Promise<AppChild> {
-  const child: ChildProcess = fork(
-    join(__dirname, 'connected-app.ts'),
-    [],
-    {
-      cwd: REPO_ROOT,
-      execArgv: ['--expose-gc', '-r', 'ts-node/register', '-r', TRUST_PRELOAD],
-      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1', ...env },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    },
-  );
+export async function startAppChild(
+  env: Record<string, string>,
+): Promise<AppChild> {
+  const child: ChildProcess = fork(join(__dirname, 'connected-app.ts'), [], {
+    cwd: REPO_ROOT,
+    execArgv: [
+      // Evidence for the README's notes: a CPU profile of each app process.
+      ...(process.env.BENCH_CPU_PROF_DIR
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`]
+        : []),
+      '--expose-gc',
+      '-r',
+      'ts-node/register',
+      '-r',
+      TRUST_PRELOAD,
+    ],
+    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1', ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const pending = new Map<number, (response: AppResponse) => void>();
   let nextId = 1;
   const exited = new Promise<void>((resolve) =>
