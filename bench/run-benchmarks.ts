@@ -75,7 +75,8 @@ const BENCHMARKS: Benchmark[] = [
   },
 ];
 
-// Default sizing fits the whole run in under 10 minutes; full size on a slow database takes longer.
+// Default sizing fits the database-bound benchmarks in under 10 minutes (connected adds about 8, at a fixed size);
+// full size on a slow database takes longer.
 const CHILD_TIMEOUT_MS =
   process.env.BENCH_FULL_SIZE === '1' ? 900_000 : 150_000;
 
