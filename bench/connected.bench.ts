@@ -130,7 +130,7 @@ runBenchProcess(NAME, async (args) => {
         },
       );
       await linker.call('waitConnected', [total, 300_000], 310_000);
-      await quiet();
+      await settle();
     } finally {
       await linker.call('release').catch(() => undefined);
       await linker.exit();
