@@ -11,11 +11,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  RelanceConfigRepository,
-  StoredRelanceConfig,
-} from '../src/relance/relance-config.repository';
+import { RelanceConfigRepository } from '../src/relance/relance-config.repository';
 import { SessionLifecycleService } from '../src/relance/commands/session-lifecycle.service';
 import { SessionSupervisor } from '../src/relance/supervisor/session-supervisor';
 import { WhatsAppSocketFactory } from '../src/relance/supervisor/whatsapp-socket';
@@ -29,6 +25,8 @@ import { benchDatabaseUri } from './support/bench-database';
 import { forEachBounded, log, runBenchProcess } from './support/bench-process';
 import { CommandCounter } from './support/command-counter';
 import { BenchRow } from './support/report';
+import { settledMemory } from './support/settled-memory';
+import { stubRepository } from './support/stub-repository';
 
 const NAME = 'memory';
 const FAKE_SESSIONS = 1000;
@@ -36,46 +34,6 @@ const BAILEYS_SESSIONS = 200;
 const MIB = 1024 * 1024;
 const NEVER_MS = String(2_000_000_000);
 const OUTBOX_POLL = 'relancemessages find (nextDue)';
-
-interface Memory {
-  rss: number;
-  heapUsed: number;
-}
-
-async function settledMemory(): Promise<Memory> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) throw new Error('run with --expose-gc (npm run bench does)');
-  for (let i = 0; i < 4; i += 1) {
-    gc();
-    await sleep(50);
-  }
-  const { rss, heapUsed } = process.memoryUsage();
-  return { rss, heapUsed };
-}
-
-/**
- * Every write resolves at once: findRestorable keeps all users, markConnecting
- * answers a fresh document (a socket start reads the stored count from it),
- * reads find nothing.
- */
-function stubRepository(): RelanceConfigRepository {
-  const fresh = (userId: string): StoredRelanceConfig => ({
-    userId,
-    whatsappStatus: 'connecting',
-    connectionFailureCount: 0,
-    disconnectedByUser: false,
-  });
-  return new Proxy({} as RelanceConfigRepository, {
-    get: (_target, name) => {
-      if (name === 'then') return undefined;
-      if (name === 'findRestorable')
-        return (userIds: string[]) => Promise.resolve(userIds);
-      if (name === 'markConnecting')
-        return (userId: string) => Promise.resolve(fresh(userId));
-      return () => Promise.resolve(undefined);
-    },
-  });
-}
 
 function startSilentServer(): Promise<{
   port: number;
