@@ -45,7 +45,7 @@ import { BaileysSocketFactory } from './supervisor/baileys-socket.factory';
 import { SessionResets } from './supervisor/session-resets';
 import { SessionSender } from './supervisor/session-sender';
 import { SessionSupervisor } from './supervisor/session-supervisor';
-import { UserLocks } from './supervisor/user-locks';
+import { UserLocks } from '../common/user-locks';
 import { WhatsAppSocketFactory } from './supervisor/whatsapp-socket';
 
 @Module({

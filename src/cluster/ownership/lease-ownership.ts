@@ -6,8 +6,8 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { Mutex } from 'async-mutex';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { UserLocks } from '../../common/user-locks';
 import { clusterConfig } from '../../config/cluster.config';
 import { InstanceHeartbeatService } from '../instance-heartbeat';
 import { Lease, SessionLeaseRepository } from '../session-lease.repository';
@@ -49,7 +49,8 @@ export class LeaseOwnership
 {
   private readonly logger = new Logger(LeaseOwnership.name);
   private readonly held = new Map<string, Lease>();
-  private readonly mutexes = new Map<string, Mutex>();
+  /** Its own locks, not the supervisor's: a lease step never waits behind a socket event. */
+  private readonly locks = new UserLocks();
   private readonly listeners = new Set<OwnershipLossListener>();
   private keeper?: NodeJS.Timeout;
   private renewing = false;
@@ -96,7 +97,7 @@ export class LeaseOwnership
 
   async acquire(userId: string): Promise<OwnershipGrant | null> {
     if (this.closing) return null;
-    return this.serialized(userId, async () => {
+    return this.locks.run(userId, async () => {
       const held = this.held.get(userId);
       if (held && this.mayRun(userId)) return this.grantFor(held);
       const attempt = await this.leases.acquire(
@@ -114,7 +115,7 @@ export class LeaseOwnership
   }
 
   async release(userId: string): Promise<void> {
-    await this.serialized(userId, async () => {
+    await this.locks.run(userId, async () => {
       const lease = this.held.get(userId);
       if (!lease) return;
       this.held.delete(userId);
@@ -212,7 +213,7 @@ export class LeaseOwnership
   }
 
   private async renewOne(userId: string): Promise<void> {
-    await this.serialized(userId, async () => {
+    await this.locks.run(userId, async () => {
       const lease = this.held.get(userId);
       if (!lease) return;
       try {
@@ -258,22 +259,6 @@ export class LeaseOwnership
       },
     };
     return { fence };
-  }
-
-  private async serialized<T>(
-    userId: string,
-    operation: () => Promise<T>,
-  ): Promise<T> {
-    let mutex = this.mutexes.get(userId);
-    if (!mutex) {
-      mutex = new Mutex();
-      this.mutexes.set(userId, mutex);
-    }
-    try {
-      return await mutex.runExclusive(operation);
-    } finally {
-      if (!mutex.isLocked()) this.mutexes.delete(userId);
-    }
   }
 }
 

@@ -20,7 +20,7 @@ import { RelanceConfigRepository } from '../relance-config.repository';
 import { RetryPolicy } from '../retry/retry-policy';
 import { SessionStatusReader } from '../status/session-status.reader';
 import { SessionSupervisor } from '../supervisor/session-supervisor';
-import { UserLocks } from '../supervisor/user-locks';
+import { UserLocks } from '../../common/user-locks';
 import { WhatsAppSocketFactory } from '../supervisor/whatsapp-socket';
 import { SessionLifecycleService } from './session-lifecycle.service';
 

@@ -12,7 +12,7 @@ import { SessionCredentialStore } from '../credentials/session-credential-store'
 import { SessionEvent, SessionEvents } from '../events/session-events';
 import { RelanceConfigRepository } from '../relance-config.repository';
 import { SessionSupervisor } from '../supervisor/session-supervisor';
-import { UserLocks } from '../supervisor/user-locks';
+import { UserLocks } from '../../common/user-locks';
 import { PairingCode } from '../supervisor/whatsapp-socket';
 
 /** Still linking after the wait (ask again), or the attempt ended (GET /status says why). */

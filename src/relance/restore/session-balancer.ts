@@ -11,7 +11,7 @@ import { clusterConfig } from '../../config/cluster.config';
 import { logLine } from '../../logging/log-line';
 import { ReconnectScheduler } from '../reconnect/reconnect-scheduler';
 import { SessionSupervisor } from '../supervisor/session-supervisor';
-import { UserLocks } from '../supervisor/user-locks';
+import { UserLocks } from '../../common/user-locks';
 import { RestoreState } from './restore-state';
 import { SessionRestoreService } from './session-restore.service';
 

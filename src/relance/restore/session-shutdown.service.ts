@@ -10,7 +10,7 @@ import { whatsappConfig } from '../../config/whatsapp.config';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SessionLifecycleService } from '../commands/session-lifecycle.service';
 import { SessionSupervisor } from '../supervisor/session-supervisor';
-import { UserLocks } from '../supervisor/user-locks';
+import { UserLocks } from '../../common/user-locks';
 
 /**
  * On SIGTERM: refuse new work, cancel reconnect timers and close every socket

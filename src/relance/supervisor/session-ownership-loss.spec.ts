@@ -22,7 +22,7 @@ import { RelanceConfigRepository } from '../relance-config.repository';
 import { RetryPolicy } from '../retry/retry-policy';
 import { SessionSupervisor } from './session-supervisor';
 import { SessionNotConnectedError } from './session-sender';
-import { UserLocks } from './user-locks';
+import { UserLocks } from '../../common/user-locks';
 import { WhatsAppSocketFactory } from './whatsapp-socket';
 
 const USER = 'u1';

@@ -18,7 +18,7 @@ import { ReconnectScheduler } from '../reconnect/reconnect-scheduler';
 import { RelanceConfigRepository } from '../relance-config.repository';
 import { RetryPolicy } from '../retry/retry-policy';
 import { SessionSupervisor } from './session-supervisor';
-import { UserLocks } from './user-locks';
+import { UserLocks } from '../../common/user-locks';
 import { WhatsAppSocketFactory } from './whatsapp-socket';
 
 const USER = 'u1';

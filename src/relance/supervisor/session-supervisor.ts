@@ -25,7 +25,7 @@ import { RetryPolicy } from '../retry/retry-policy';
 import { WhatsAppStatus } from '../whatsapp-status';
 import { LiveSession, LiveSessionView, SessionStart } from './live-session';
 import { SessionNotConnectedError, SessionSender } from './session-sender';
-import { UserLocks } from './user-locks';
+import { UserLocks } from '../../common/user-locks';
 import {
   PairingCode,
   SocketClose,
