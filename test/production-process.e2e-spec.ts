@@ -78,8 +78,13 @@ describe('the documented production commands (e2e, spawns the built app)', () =>
         command,
         productionEnv(port, { MONGODB_URI: await testDatabaseUri() }),
       );
+      // The database may connect before the port is open, or after it.
+      await app.line(/Listening on/);
       await app.line(/Connected to MongoDB/);
-      expect(await statusOf(port, '/api/health/ready')).toBe(200);
+      await waitUntil(
+        async () => (await statusOf(port, '/api/health/ready')) === 200,
+        { what: 'readiness once connected' },
+      );
 
       // The process the test started is npm for start:prod: the signal must reach node through it.
       const exit = await app.stop(signal);
